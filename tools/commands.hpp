@@ -1,0 +1,20 @@
+// The subcommands of the `anda` tool. Each registers itself on the CLI11 app and returns the
+// flag that main() checks to run it; errors are reported by throwing std::exception.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+
+namespace anda::tools {
+
+// A registered subcommand: its CLI11 node and the action to run when it was chosen.
+struct command {
+  CLI::App* app;
+  std::function<int()> run;
+};
+
+command add_quantize(CLI::App& parent);
+command add_whatif(CLI::App& parent);
+
+}  // namespace anda::tools

@@ -1,0 +1,26 @@
+// `anda`: the command-line front end (quantize, whatif, ...). Errors print one line and exit 1.
+#include <cstdio>
+#include <exception>
+#include <vector>
+
+#include "commands.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"anda: the Anda grouped bit-plane activation format"};
+  app.require_subcommand(1);
+  const std::vector<anda::tools::command> commands = {anda::tools::add_quantize(app),
+                                                      anda::tools::add_whatif(app)};
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  try {
+    for (const auto& c : commands)
+      if (c.app->parsed()) return c.run();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "anda: error: %s\n", e.what());
+    return 1;
+  }
+  return 1;
+}
