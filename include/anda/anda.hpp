@@ -1,0 +1,11 @@
+// Umbrella header: the format, its storage and (as they land) the GeMM.
+#pragma once
+
+#include "anda/format/error.hpp"
+#include "anda/format/format.hpp"
+#include "anda/format/fp16.hpp"
+#include "anda/format/policies.hpp"
+#include "anda/format/reference.hpp"
+#include "anda/format/traits.hpp"
+#include "anda/storage/activation_tensor.hpp"
+#include "anda/storage/bit_planes.hpp"

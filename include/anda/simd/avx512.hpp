@@ -1,0 +1,161 @@
+// AVX-512 (F + BW + VL, F16C) kernels. Compiled through per-function target attributes, so the
+// library needs no -march flag; reached only through the kernel table after CPU detection.
+// One vector holds 32 FP16 values; a plane of 32 elements is one compare-mask (vptestmw).
+#pragma once
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define ANDA_HAVE_AVX512_KERNELS 1
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <bit>
+#include <cstring>
+
+#include "anda/format/reference.hpp"
+#include "anda/simd/kernel_table.hpp"
+
+#define ANDA_TARGET_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,f16c")))
+
+// Inline functions with external linkage: every translation unit sees the same definitions
+// with the same target attributes (no per-TU -march), so the ODR holds.
+namespace anda::simd::avx512 {
+
+// Lane-wise max over aligned segments of `width` lanes (8, 16 or 32), broadcast to every lane of
+// the segment: a butterfly of lane permutations.
+ANDA_TARGET_AVX512 inline __m512i segment_max(__m512i v, int width) {
+  alignas(64) static constexpr std::uint16_t lane_ids[32] = {
+      0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15,
+      16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31};
+  const __m512i lanes = _mm512_load_si512(lane_ids);
+  for (int s = 1; s < width; s <<= 1) {
+    const __m512i partner = _mm512_xor_si512(lanes, _mm512_set1_epi16(static_cast<short>(s)));
+    v = _mm512_max_epu16(v, _mm512_permutexvar_epi16(partner, v));
+  }
+  return v;
+}
+
+ANDA_TARGET_AVX512 inline __mmask32 lanes_below(std::ptrdiff_t n) {
+  return n >= 32 ? ~__mmask32{0} : n <= 0 ? __mmask32{0} : (__mmask32{1} << n) - 1u;
+}
+
+// The magnitudes of 32 elements under their groups' shared exponents (reference::magnitude).
+ANDA_TARGET_AVX512 inline __m512i magnitudes(__m512i magnitude_bits, __m512i E, int M,
+                                             rounding round) {
+  const __m512i one = _mm512_set1_epi16(1);
+  const __m512i exponent_field = _mm512_srli_epi16(magnitude_bits, 10);
+  const __m512i fraction = _mm512_and_si512(magnitude_bits, _mm512_set1_epi16(0x3FF));
+  const __mmask32 normal = _mm512_test_epi16_mask(exponent_field, exponent_field);
+  const __m512i S = _mm512_or_si512(fraction, _mm512_maskz_set1_epi16(normal, 0x400));
+  const __m512i x = _mm512_max_epu16(exponent_field, one);
+  // rs = d + 11 - M: positive means shift right and round, negative means an exact left shift.
+  const __m512i rs = _mm512_add_epi16(_mm512_sub_epi16(_mm512_max_epu16(E, one), x),
+                                      _mm512_set1_epi16(static_cast<short>(11 - M)));
+  const __m512i left =
+      _mm512_max_epi16(_mm512_sub_epi16(_mm512_setzero_si512(), rs), _mm512_setzero_si512());
+  // S < 2^11, so right shifts beyond 16 change nothing; clamping keeps S + bias in 16 bits.
+  const __m512i right =
+      _mm512_min_epi16(_mm512_max_epi16(rs, _mm512_setzero_si512()), _mm512_set1_epi16(16));
+  const __m512i aligned = _mm512_sllv_epi16(S, left);
+  __m512i m;
+  if (round == rounding::truncate) {
+    m = _mm512_srlv_epi16(aligned, right);
+  } else {
+    const __mmask32 rounds = _mm512_cmpgt_epi16_mask(right, _mm512_setzero_si512());
+    const __m512i half = _mm512_sllv_epi16(one, _mm512_sub_epi16(right, one));
+    __m512i bias = half;  // ties away from zero
+    if (round == rounding::nearest_even) {
+      const __m512i lsb = _mm512_and_si512(_mm512_srlv_epi16(aligned, right), one);
+      bias = _mm512_add_epi16(_mm512_sub_epi16(half, one), lsb);
+    }
+    m = _mm512_srlv_epi16(_mm512_add_epi16(aligned, _mm512_maskz_mov_epi16(rounds, bias)), right);
+  }
+  return _mm512_min_epu16(m, _mm512_set1_epi16(static_cast<short>((1u << M) - 1u)));
+}
+
+ANDA_TARGET_AVX512 inline std::size_t encode(const encode_job& job) {
+  const int G = job.fmt.group();
+  const int M = job.fmt.mantissa();
+  const rounding round = job.fmt.round();
+  const bool reject = job.fmt.nonfinite_policy() == nonfinite::reject;
+  const std::size_t groups = groups_per_row(job.cols, G);
+  const std::size_t plane_bytes = job.fmt.plane_bytes();
+  const std::size_t group_bytes = job.fmt.group_bytes();
+  // A block is one group (G >= 32) or one vector of 32 / G groups (G < 32).
+  const int block = std::max(G, 32);
+  const int vectors = block / 32;
+  const int groups_per_block = block / G;
+  const std::size_t blocks = (groups * G + block - 1) / block;
+  const __m512i magnitude_mask = _mm512_set1_epi16(0x7FFF);
+  const __m512i nonfinite_field = _mm512_set1_epi16(0x7C00);
+  __m512i bits[8];
+  __m512i abs[8];
+  alignas(64) std::uint16_t exponent_lanes[32];
+
+  for (std::size_t r = 0; r < job.rows; ++r) {
+    const std::uint16_t* row = job.src + r * job.src_stride;
+    for (std::size_t b = 0; b < blocks; ++b) {
+      const std::size_t first = b * block;
+      __m512i largest = _mm512_setzero_si512();
+      for (int v = 0; v < vectors; ++v) {
+        const std::size_t start = first + 32 * v;
+        const auto valid =
+            static_cast<std::ptrdiff_t>(job.cols) - static_cast<std::ptrdiff_t>(start);
+        bits[v] = _mm512_maskz_loadu_epi16(lanes_below(valid), row + std::min(start, job.cols));
+        abs[v] = _mm512_and_si512(bits[v], magnitude_mask);
+        largest = _mm512_max_epu16(largest, abs[v]);
+      }
+      // Within a group the largest |x| bit pattern carries the shared exponent (zero: E = 0,
+      // subnormal: E = 1, Inf/NaN: at least 0x7C00).
+      largest = segment_max(largest, std::min(G, 32));
+      const __mmask32 nonfinite_lanes = _mm512_cmpge_epu16_mask(largest, nonfinite_field);
+      const std::size_t first_group = r * groups + b * groups_per_block;
+      if (nonfinite_lanes && reject) return first_group + std::countr_zero(nonfinite_lanes) / G;
+      __m512i E = _mm512_max_epu16(_mm512_srli_epi16(largest, 10),
+                                   _mm512_min_epu16(largest, _mm512_set1_epi16(1)));
+      E = _mm512_mask_mov_epi16(E, nonfinite_lanes, _mm512_set1_epi16(31));
+      _mm512_store_si512(exponent_lanes, E);
+      const std::size_t stored_groups =
+          std::min<std::size_t>(groups_per_block, groups - b * groups_per_block);
+      for (std::size_t j = 0; j < stored_groups; ++j)
+        job.exponents[first_group + j] = static_cast<std::uint8_t>(exponent_lanes[j * G]);
+
+      std::uint8_t* out = job.planes + first_group * group_bytes;
+      for (int v = 0; v < vectors; ++v) {
+        const __m512i m = _mm512_maskz_mov_epi16(~nonfinite_lanes, magnitudes(abs[v], E, M, round));
+        for (int p = 0; p <= M; ++p) {
+          const __mmask32 plane =
+              p == 0
+                  ? _mm512_movepi16_mask(bits[v])
+                  : _mm512_test_epi16_mask(m, _mm512_set1_epi16(static_cast<short>(1u << (M - p))));
+          const std::uint32_t word = plane;
+          if (G >= 32) {
+            std::memcpy(out + p * plane_bytes + 4 * v, &word, 4);
+          } else {
+            for (std::size_t j = 0; j < stored_groups; ++j) {
+              const std::uint32_t part = word >> (j * G);
+              std::memcpy(out + j * group_bytes + p * plane_bytes, &part, plane_bytes);
+            }
+          }
+        }
+      }
+    }
+  }
+  return all_encoded;
+}
+
+ANDA_TARGET_AVX512 inline void float_to_fp16(const float* src, std::uint16_t* dst, std::size_t n) {
+  for (std::size_t i = 0; i < n; i += 16) {
+    const auto mask = static_cast<__mmask16>(n - i >= 16 ? 0xFFFFu : (1u << (n - i)) - 1u);
+    const __m512 v = _mm512_maskz_loadu_ps(mask, src + i);
+    const __m256i h = _mm512_maskz_cvtps_ph(mask, v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    _mm256_mask_storeu_epi16(dst + i, mask, h);
+  }
+}
+
+inline constexpr kernel_table table{"avx512", encode, float_to_fp16};
+
+}  // namespace anda::simd::avx512
+
+#undef ANDA_TARGET_AVX512
+#endif
