@@ -12,8 +12,13 @@ int main(int argc, char** argv) {
                                                       anda::tools::add_whatif(app)};
   try {
     app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
+  } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {  // one line, as for every other error
+    std::fprintf(stderr, "anda: error: %s (see --help)\n", e.what());
+    return e.get_exit_code() ? e.get_exit_code() : 1;
   }
   try {
     for (const auto& c : commands)

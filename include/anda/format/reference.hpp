@@ -27,9 +27,9 @@ constexpr unsigned shared_exponent(std::span<const std::uint16_t> group) {
   return e;
 }
 
-// The stored M-bit magnitude of one finite element under shared exponent E: the exact aligned
-// magnitude a = S * 2^(M - 11 - d), d = E - x, rounded as `round` says, saturated at 2^M - 1.
-constexpr std::uint32_t magnitude(fp16 v, unsigned E, int M, rounding round) {
+// The exact aligned magnitude a = S * 2^(M - 11 - d), d = E - x, of one finite element under
+// shared exponent E, rounded to an integer as `round` says, before saturation (<= 2^M).
+constexpr std::uint32_t rounded_magnitude(fp16 v, unsigned E, int M, rounding round) {
   const std::uint32_t S = v.significand();
   const int shift = M - 11 - static_cast<int>(E - v.effective_exponent());
   std::uint32_t m;
@@ -45,7 +45,12 @@ constexpr std::uint32_t magnitude(fp16 v, unsigned E, int M, rounding round) {
                                                       : false;
     m += up ? 1u : 0u;
   }
-  return std::min(m, (1u << M) - 1u);
+  return m;
+}
+
+// The stored M-bit magnitude: the rounded magnitude saturated at 2^M - 1.
+constexpr std::uint32_t magnitude(fp16 v, unsigned E, int M, rounding round) {
+  return std::min(rounded_magnitude(v, E, M, round), (1u << M) - 1u);
 }
 
 // Encodes one group (its values, n <= G; the caller pads to G with zeros). Writes one sign and

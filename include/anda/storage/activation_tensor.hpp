@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <type_traits>
 #include <vector>
 
@@ -88,9 +89,9 @@ class activation_tensor {
     return {planes_.data() + (row * groups_ + g) * fmt_.group_bytes(), exponent(row, g),
             fmt_.group(), fmt_.mantissa()};
   }
-  // Raw storage for kernels: groups row-major, each fmt().group_bytes() long.
-  const std::uint8_t* planes_data() const { return planes_.data(); }
-  const std::uint8_t* exponents_data() const { return exponents_.data(); }
+  // Raw storage for kernels: groups row-major, each fmt().group_bytes() long; exponents likewise.
+  std::span<const std::uint8_t> planes() const { return {planes_.data(), planes_.size()}; }
+  std::span<const std::uint8_t> exponents() const { return {exponents_.data(), exponents_.size()}; }
 
   double bits_per_element() const { return fmt_.bits_per_element(); }
   std::size_t storage_bytes() const { return planes_.size() + exponents_.size(); }

@@ -1,0 +1,117 @@
+// The bit-plane tensor: layout of format.md section 4, memory cost, padding, Eigen inputs.
+#include <catch2/catch.hpp>
+
+#include "encode_helpers.hpp"
+#include "generators.hpp"
+
+using namespace anda;
+using namespace anda::test;
+
+TEST_CASE("bits_per_element matches the bytes allocated", "[storage]") {
+  for (int G : {8, 16, 32, 64, 128, 256}) {
+    for (int M : {1, 4, 7, 11, 16}) {
+      for (std::size_t cols : {std::size_t(G), std::size_t(4 * G)}) {
+        const activation_tensor t{format{G, M}, 3, cols};
+        const double stored_elements = double(t.rows() * t.groups_per_row() * G);
+        CHECK(8.0 * double(t.storage_bytes()) / stored_elements == t.bits_per_element());
+        CHECK(t.bits_per_element() == 1 + M + 8.0 / G);
+        CHECK(t.planes().size() == t.rows() * t.groups_per_row() * std::size_t((1 + M) * G / 8));
+      }
+    }
+  }
+}
+
+TEST_CASE("plane layout: sign plane, then mantissa planes MSB first, element i in bit i",
+          "[storage]") {
+  // G = 128, M = 3, one group: element i gets magnitude i % 8 at E = 15 (1.0 <= max < 2),
+  // i.e. value (i % 8) * 2^-2 with max 7 * 2^-2 = 1.75; odd elements negative.
+  std::vector<std::uint16_t> bits(128);
+  for (int i = 0; i < 128; ++i) {
+    const float v = float(i % 8) * 0.25f;
+    bits[i] = fp16::from_float(i % 2 ? -v : v).bits();
+  }
+  for (const auto* k : all_kernel_tables()) {
+    const auto t = activation_tensor::encode(format{128, 3}, bits.data(), 1, 128, 128, *k);
+    const group_view g = t.group(0, 0);
+    CHECK(g.exponent() == 15);
+    for (int w = 0; w < 2; ++w) {
+      std::uint64_t sign = 0, p0 = 0, p1 = 0, p2 = 0;
+      for (int i = 0; i < 64; ++i) {
+        const int e = 64 * w + i;
+        sign |= std::uint64_t(e % 2) << i;
+        p0 |= std::uint64_t(((e % 8) >> 2) & 1) << i;
+        p1 |= std::uint64_t(((e % 8) >> 1) & 1) << i;
+        p2 |= std::uint64_t((e % 8) & 1) << i;
+      }
+      CHECK(g.word(0, w) == sign);
+      CHECK(g.word(1, w) == p0);
+      CHECK(g.word(2, w) == p1);
+      CHECK(g.word(3, w) == p2);
+    }
+    for (int i = 0; i < 128; ++i) {
+      CHECK(g.sign(i) == unsigned(i % 2));
+      CHECK(g.magnitude(i) == std::uint32_t(i % 8));
+    }
+    // Planes are contiguous per group: plane p starts p * G / 8 bytes into the group.
+    CHECK(g.mantissa_plane(0).data() == t.planes().data() + 16);
+    CHECK(g.mantissa_plane(2).data() == t.planes().data() + 48);
+  }
+}
+
+TEST_CASE("awkward K: tails are zero-padded and never decoded into the caller's data",
+          "[storage]") {
+  const std::size_t rows = 3;
+  for (std::size_t cols : {1, 2, 3, 7, 15, 17, 63, 65, 127, 129, 257, 300}) {
+    const auto bits = llm_activations(rows, cols, std::uint32_t(cols));
+    for (int G : {8, 16, 32, 64, 128, 256}) {
+      for (int M : {2, 5, 8, 12}) {
+        const format fmt{G, M, rounding::nearest_even};
+        for (const auto* k : all_kernel_tables()) {
+          const auto t = activation_tensor::encode(fmt, bits.data(), rows, cols, cols, *k);
+          REQUIRE(t.groups_per_row() == (cols + G - 1) / G);
+          const std::size_t stride = cols + 5;
+          std::vector<float> out(rows * stride, 12345.0f);
+          t.decode_to(out.data(), stride);
+          std::vector<float> packed(rows * cols);
+          for (std::size_t r = 0; r < rows; ++r) {
+            for (std::size_t c = 0; c < stride; ++c) {
+              if (c >= cols)
+                REQUIRE(out[r * stride + c] == 12345.0f);  // untouched
+              else
+                packed[r * cols + c] = out[r * stride + c];
+            }
+          }
+          INFO("cols " << cols << " G " << G << " M " << M << " kernel " << k->name);
+          REQUIRE(oracle_mismatches(fmt, bits, rows, cols, packed) == 0);
+          // Padding elements are zero in every plane.
+          const std::size_t tail = cols % G;
+          if (tail) {
+            const group_view last = t.group(rows - 1, t.groups_per_row() - 1);
+            for (int i = int(tail); i < G; ++i) {
+              REQUIRE(last.sign(i) == 0);
+              REQUIRE(last.magnitude(i) == 0);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("Eigen inputs: half and float, any storage order or expression", "[storage]") {
+  const Eigen::MatrixXf x = Eigen::MatrixXf::Random(5, 130) * 3.0f;
+  const format fmt{32, 6, rounding::nearest_away};
+  const auto from_float = activation_tensor::encode(fmt, x);
+  const Eigen::Matrix<Eigen::half, Eigen::Dynamic, Eigen::Dynamic> xh = x.cast<Eigen::half>();
+  const auto from_half = activation_tensor::encode(fmt, xh);
+  const auto from_expr = activation_tensor::encode(fmt, x.transpose().transpose() * 1.0f);
+  CHECK(std::ranges::equal(from_float.planes(), from_half.planes()));
+  CHECK(std::ranges::equal(from_float.planes(), from_expr.planes()));
+  CHECK(std::ranges::equal(from_float.exponents(), from_half.exponents()));
+  const Eigen::MatrixXf y = from_float.decode_float();
+  CHECK(y.rows() == 5);
+  CHECK(y.cols() == 130);
+  CHECK(y == from_half.decode_fp16().cast<float>());
+  CHECK(y == quantize(fmt, x));
+  CHECK(y.row(2) == quantize(fmt, x.row(2)));  // rows are independent
+}
