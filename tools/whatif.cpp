@@ -1,13 +1,500 @@
-// `anda whatif`: placeholder until hwmodel lands (issue 5).
+// `anda whatif`: what an activation format costs on the Anda accelerator and its baselines, from
+// the analytical model in hwmodel/ (no data is touched; runs in milliseconds).
+// Default: LLaMA-2-7B, prefill of 2048 tokens, the paper's WikiText2 tuples (0.1 % and 1 %) and a
+// sweep of uniform M = 4..13, against every baseline, as a table.
+#include <hwmodel/hwmodel.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <sstream>
 #include <stdexcept>
+#include <string>
+#include <vector>
 
 #include "commands.hpp"
 
 namespace anda::tools {
+namespace {
+
+namespace hw = anda::hw;
+
+// --mantissa not given.
+constexpr int unset_mantissa = -1000;
+
+struct whatif_options {
+  std::string model = "llama2-7b";
+  std::string config_path;
+  std::string modules;
+  int mantissa = unset_mantissa;
+  int group = 64;
+  std::int64_t tokens = 2048;
+  std::string phase = "prefill";
+  std::string dataset = "wikitext2";
+  bool json = false;
+  bool csv = false;
+  std::string plot;
+};
+
+// One Anda configuration to compare: a label and a tuple.
+struct scenario {
+  std::string label;
+  hw::mantissa_tuple tuple;
+};
+
+std::string tuple_text(const hw::mantissa_tuple& m) {
+  return "[" + std::to_string(m[0]) + "," + std::to_string(m[1]) + "," + std::to_string(m[2]) +
+         "," + std::to_string(m[3]) + "]";
+}
+
+std::string fmt(const char* f, double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, f, v);
+  return buf;
+}
+
+hw::mantissa_tuple parse_tuple(const std::string& text) {
+  const std::string err =
+      "--modules wants four integers in 1..16 separated by commas "
+      "(QKV,O,U,D), got \"" +
+      text + "\"";
+  if (std::count(text.begin(), text.end(), ',') != 3) throw std::runtime_error(err);
+  hw::mantissa_tuple m{};
+  std::size_t pos = 0;
+  for (std::size_t i = 0; i < 4; ++i) {
+    const std::size_t end = i < 3 ? text.find(',', pos) : text.size();
+    const std::string item = text.substr(pos, end - pos);
+    if (item.empty() || item.size() > 2 ||
+        !std::all_of(item.begin(), item.end(), [](char c) { return c >= '0' && c <= '9'; }))
+      throw std::runtime_error(err);
+    m[i] = std::stoi(item);
+    if (m[i] < 1 || m[i] > 16) throw std::runtime_error(err);
+    pos = end + 1;
+  }
+  return m;
+}
+
+hw::model_shape load_model(const whatif_options& o) {
+  if (!o.config_path.empty()) {
+    std::ifstream in(o.config_path);
+    if (!in) throw std::runtime_error("cannot open config file \"" + o.config_path + "\"");
+    nlohmann::json j;
+    try {
+      in >> j;
+    } catch (const std::exception& e) {
+      throw std::runtime_error("\"" + o.config_path + "\" is not valid JSON");
+    }
+    try {
+      return hw::shape_from_hf_config(j, o.config_path);
+    } catch (const nlohmann::json::exception& e) {
+      throw std::runtime_error("\"" + o.config_path + "\": a field has the wrong type");
+    }
+  }
+  if (auto s = hw::find_preset(o.model)) return *s;
+  std::string names;
+  for (const auto& p : hw::model_presets()) names += (names.empty() ? "" : ", ") + p.name;
+  throw std::runtime_error("unknown model \"" + o.model + "\" (presets: " + names +
+                           "; or --config PATH)");
+}
+
+// The Anda configurations to run: the one asked for, or the paper's tuples plus a uniform sweep.
+std::vector<scenario> scenarios_for(const whatif_options& o, const hw::model_shape& s) {
+  if (!o.modules.empty())
+    return {{"anda " + tuple_text(parse_tuple(o.modules)), parse_tuple(o.modules)}};
+  if (o.mantissa != unset_mantissa) {
+    if (o.mantissa < 1 || o.mantissa > 16) throw std::runtime_error("--mantissa wants 1..16");
+    const int m = o.mantissa;
+    return {{"anda M=" + std::to_string(m), {m, m, m, m}}};
+  }
+  std::vector<scenario> r;
+  const auto ds = o.dataset == "c4" ? hw::dataset::c4 : hw::dataset::wikitext2;
+  const std::string dsn = o.dataset == "c4" ? "C4" : "WT2";
+  if (o.config_path.empty()) {
+    if (auto t = hw::paper_tuple(s.name, ds, true)) r.push_back({"anda 0.1% " + dsn, *t});
+    if (auto t = hw::paper_tuple(s.name, ds, false)) r.push_back({"anda 1% " + dsn, *t});
+  }
+  for (int m = 4; m <= 13; ++m) r.push_back({"anda M=" + std::to_string(m), {m, m, m, m}});
+  return r;
+}
+
+// The tuple the JSON object is about: the one asked for, else the paper's 1 % tuple, else M = 8.
+std::size_t primary_index(const std::vector<scenario>& sc) {
+  for (std::size_t i = 0; i < sc.size(); ++i)
+    if (sc[i].label.find("1% ") != std::string::npos &&
+        sc[i].label.find("0.1%") == std::string::npos)
+      return i;
+  for (std::size_t i = 0; i < sc.size(); ++i)
+    if (sc[i].label == "anda M=8") return i;
+  return 0;
+}
+
+std::string shape_text(const hw::model_shape& s) {
+  return s.name + " (" + (s.fam == hw::family::llama ? "LLaMA" : "OPT") +
+         ", d=" + std::to_string(s.d_model) + ", ffn=" + std::to_string(s.ffn) + ", " +
+         std::to_string(s.layers) + " layers, " + std::to_string(s.heads) + " heads / " +
+         std::to_string(s.kv_heads) + " kv)";
+}
+
+std::string workload_text(const hw::run_config& c) {
+  return c.ph == hw::phase::prefill
+             ? "prefill of " + std::to_string(c.tokens) + " tokens"
+             : "decode step (1 token, context " + std::to_string(c.tokens) + ")";
+}
+
+// ---- table ----------------------------------------------------------------------------------
+
+struct row {
+  std::string label, tuple;
+  const hw::comparison* cmp;
+  hw::design d;
+};
+
+std::vector<row> table_rows(const std::vector<scenario>& sc,
+                            const std::vector<hw::comparison>& cmps) {
+  std::vector<row> rows;
+  for (auto d : hw::all_designs)
+    if (d != hw::design::anda) {
+      const int m = hw::design_mantissa(d, {}, hw::module::qkv);
+      rows.push_back({std::string(hw::pe(d).name), m == 16 ? "FP16" : "M=" + std::to_string(m),
+                      &cmps.front(), d});
+    }
+  for (std::size_t i = 0; i < sc.size(); ++i)
+    rows.push_back({sc[i].label, tuple_text(sc[i].tuple), &cmps[i], hw::design::anda});
+  return rows;
+}
+
+double design_bops(const row& r) {
+  if (r.d == hw::design::anda) return r.cmp->bops_reduction;
+  const int m = hw::design_mantissa(r.d, {}, hw::module::qkv);
+  return 16.0 / m;
+}
+
+void print_table(const whatif_options& o, const hw::model_shape& s, const hw::run_config& c,
+                 const std::vector<scenario>& sc, const std::vector<hw::comparison>& cmps) {
+  const auto cal = hw::fig17_memory_calibration();
+  std::printf("anda whatif: %s\n", shape_text(s).c_str());
+  std::printf(
+      "workload: %s, batch 1, FP-INT GeMMs of the four modules (INT4 weights, g128), G = %d\n",
+      workload_text(c).c_str(), o.group);
+  std::printf(
+      "hardware: 16x16 PEs at 285 MHz, 1 MB act + 0.125 MB exp + 1 MB weight buffers, "
+      "HBM2 256 GB/s at 3.9 pJ/bit\n\n");
+  std::printf("%-14s %-13s %5s %9s %9s %7s %6s %6s %8s %6s %6s %5s %5s %5s\n", "design", "M",
+              "BOPs", "cycles", "latency", "speed", "mm2", "a.eff", "energy", "e.eff", "e.eff*",
+              "comp", "SRAM", "DRAM");
+  for (const auto& r : table_rows(sc, cmps)) {
+    const auto& k = r.cmp->cost(r.d);
+    const auto& q = r.cmp->ratio(r.d);
+    std::printf(
+        "%-14s %-13s %5.2f %9.3e %8.3fs %7.2f %6.2f %6.2f %7.3gJ %6.2f %6.2f %4.1f%% %4.1f%% "
+        "%4.1f%%\n",
+        r.label.c_str(), r.tuple.c_str(), design_bops(r), static_cast<double>(k.cycles),
+        k.latency_s, q.speedup, k.area_mm2, q.area_efficiency, k.paper_calibrated.total_j(),
+        q.energy_efficiency, q.energy_efficiency_first_principles, 100 * q.share.compute_j,
+        100 * q.share.sram_j, 100 * q.share.dram_j);
+  }
+  int mem_bound = 0, gemms = 0;
+  for (const auto& r : table_rows(sc, cmps)) {
+    mem_bound += r.cmp->cost(r.d).memory_bound_gemms;
+    gemms += static_cast<int>(r.cmp->cost(r.d).gemms.size());
+  }
+  std::printf(
+      "\nM: mantissa bits of the activations (tuple [QKV,O,U,D] for Anda). BOPs: BOPs reduction vs "
+      "FP16 x INT4.\nspeed, a.eff (throughput/mm2), e.eff (work/J): ratios to fp-fp. energy, e.eff "
+      "and comp/SRAM/DRAM\n(shares of fp-fp's total energy) use the paper-calibrated memory energy "
+      "(SRAM x%.2f, DRAM x%.2f,\nAnda memory at Fig. 17's 5/11 and 24/48 of fp-fp); e.eff* is the "
+      "first-principles energy efficiency.\nRoofline: %d of the %d GeMMs above are memory-bound "
+      "(latency = max(compute, DRAM, compressor) per GeMM).\n",
+      cal.sram_scale, cal.dram_scale, mem_bound, gemms);
+}
+
+// ---- CSV ------------------------------------------------------------------------------------
+
+void print_csv(const std::vector<scenario>& sc, const std::vector<hw::comparison>& cmps) {
+  std::printf(
+      "label,design,modules,bops_reduction,cycles,latency_s,speedup,area_mm2,"
+      "area_efficiency,energy_j,energy_efficiency,energy_first_principles_j,"
+      "energy_efficiency_first_principles,compute_share,sram_share,dram_share,"
+      "memory_bound_gemms\n");
+  for (const auto& r : table_rows(sc, cmps)) {
+    const auto& k = r.cmp->cost(r.d);
+    const auto& q = r.cmp->ratio(r.d);
+    std::string t = r.tuple;
+    std::replace(t.begin(), t.end(), ',', ' ');
+    std::printf("%s,%s,%s,%.4f,%lld,%.6g,%.4f,%.4f,%.4f,%.6g,%.4f,%.6g,%.4f,%.4f,%.4f,%.4f,%d\n",
+                r.label.c_str(), std::string(hw::pe(r.d).name).c_str(), t.c_str(), design_bops(r),
+                static_cast<long long>(k.cycles), k.latency_s, q.speedup, k.area_mm2,
+                q.area_efficiency, k.paper_calibrated.total_j(), q.energy_efficiency,
+                k.first_principles.total_j(), q.energy_efficiency_first_principles,
+                q.share.compute_j, q.share.sram_j, q.share.dram_j, k.memory_bound_gemms);
+  }
+}
+
+// ---- JSON -----------------------------------------------------------------------------------
+
+nlohmann::ordered_json split_json(const hw::energy_split& e) {
+  return {{"compute", e.compute_j}, {"sram", e.sram_j}, {"dram", e.dram_j}};
+}
+
+nlohmann::ordered_json comparison_json(const whatif_options& o, const hw::comparison& c) {
+  using nlohmann::ordered_json;
+  const auto cal = hw::fig17_memory_calibration();
+  ordered_json j;
+  j["model"] = c.shape.name;
+  j["shape"] = {{"family", c.shape.fam == hw::family::llama ? "llama" : "opt"},
+                {"d_model", c.shape.d_model},
+                {"ffn", c.shape.ffn},
+                {"layers", c.shape.layers},
+                {"heads", c.shape.heads},
+                {"kv_heads", c.shape.kv_heads},
+                {"head_dim", c.shape.head_dim}};
+  j["modules"] = c.tuple;
+  j["phase"] = o.phase;
+  j["tokens"] = c.config.tokens;
+  j["group"] = c.config.group;
+  j["bops_reduction"] = c.bops_reduction;
+  j["mean_mantissa"] = hw::mean_mantissa(c.shape, c.tuple);
+  ordered_json ratios, breakdown, breakdown_fp, designs;
+  for (auto d : hw::all_designs) {
+    const std::string name(hw::pe(d).name);
+    const auto& q = c.ratio(d);
+    const auto& k = c.cost(d);
+    ratios[name] = {{"speedup", q.speedup},
+                    {"area_efficiency", q.area_efficiency},
+                    {"energy_efficiency", q.energy_efficiency},
+                    {"energy_efficiency_first_principles", q.energy_efficiency_first_principles}};
+    breakdown[name] = split_json(q.share);
+    breakdown_fp[name] = split_json(q.share_first_principles);
+    ordered_json mods = ordered_json::array();
+    for (const auto& g : k.gemms)
+      mods.push_back({{"module", hw::module_names[static_cast<std::size_t>(g.g.mod)]},
+                      {"gemm", g.g.what},
+                      {"t", g.g.t},
+                      {"k", g.g.k},
+                      {"n", g.g.n},
+                      {"count", g.g.count},
+                      {"mantissa", g.mantissa},
+                      {"macs", g.g.macs()},
+                      {"cycles", g.cycles * g.g.count},
+                      {"bound", g.memory_bound ? "memory" : "compute"},
+                      {"dram_bits", g.tr.dram_bits() * static_cast<double>(g.g.count)}});
+    designs[name] = {{"cycles", k.cycles},
+                     {"latency_s", k.latency_s},
+                     {"energy_j", k.paper_calibrated.total_j()},
+                     {"energy_first_principles_j", k.first_principles.total_j()},
+                     {"energy_split_j", split_json(k.paper_calibrated)},
+                     {"energy_split_first_principles_j", split_json(k.first_principles)},
+                     {"area_mm2", k.area_mm2},
+                     {"macs", k.macs},
+                     {"memory_bound_gemms", k.memory_bound_gemms},
+                     {"gemms", mods}};
+  }
+  j["ratios"] = ratios;
+  j["energy_breakdown"] = breakdown;
+  j["energy_breakdown_first_principles"] = breakdown_fp;
+  j["designs"] = designs;
+  j["calibration"] = {{"name", "paper-calibrated memory energy (Fig. 17)"},
+                      {"sram_scale", cal.sram_scale},
+                      {"dram_scale", cal.dram_scale},
+                      {"anda_sram_ratio", c.config.fig17.anda_sram_ratio()},
+                      {"anda_dram_ratio", c.config.fig17.anda_dram_ratio()}};
+  return j;
+}
+
+void print_json(const whatif_options& o, const std::vector<scenario>& sc,
+                const std::vector<hw::comparison>& cmps) {
+  const std::size_t p = primary_index(sc);
+  auto j = comparison_json(o, cmps[p]);
+  if (sc.size() > 1) {
+    auto sweep = nlohmann::ordered_json::array();
+    for (std::size_t i = 0; i < sc.size(); ++i) {
+      const auto& q = cmps[i].ratio(hw::design::anda);
+      sweep.push_back(
+          {{"label", sc[i].label},
+           {"modules", sc[i].tuple},
+           {"bops_reduction", cmps[i].bops_reduction},
+           {"speedup", q.speedup},
+           {"area_efficiency", q.area_efficiency},
+           {"energy_efficiency", q.energy_efficiency},
+           {"energy_efficiency_first_principles", q.energy_efficiency_first_principles}});
+    }
+    j["anda_sweep"] = sweep;
+  }
+  std::cout << j.dump(2) << "\n";
+}
+
+// ---- SVG ------------------------------------------------------------------------------------
+
+std::string xml_escape(const std::string& s) {
+  std::string r;
+  for (char ch : s) {
+    switch (ch) {
+      case '&':
+        r += "&amp;";
+        break;
+      case '<':
+        r += "&lt;";
+        break;
+      case '>':
+        r += "&gt;";
+        break;
+      case '"':
+        r += "&quot;";
+        break;
+      default:
+        r += ch;
+    }
+  }
+  return r;
+}
+
+// Two panels: speedup and energy efficiency per design (grouped bars, vs fp-fp), and the energy
+// breakdown (stacked compute/SRAM/DRAM as fractions of fp-fp's total).
+void write_svg(const std::string& path, const hw::model_shape& s, const hw::run_config& c,
+               const std::vector<scenario>& sc, const std::vector<hw::comparison>& cmps) {
+  std::vector<row> rows;
+  for (const auto& r : table_rows(sc, cmps))
+    if (r.d != hw::design::anda || r.label.find('%') != std::string::npos || sc.size() == 1)
+      rows.push_back(r);
+  const double w = 900, h = 620, left = 60, plot_w = 820;
+  const double bar_slot = plot_w / static_cast<double>(rows.size());
+  std::ostringstream out;
+  out << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+      << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << w << "\" height=\"" << h
+      << "\" viewBox=\"0 0 " << w << " " << h << "\" font-family=\"sans-serif\" font-size=\"11\">\n"
+      << "<rect x=\"0\" y=\"0\" width=\"" << w << "\" height=\"" << h << "\" fill=\"white\"/>\n"
+      << "<text x=\"" << w / 2 << "\" y=\"20\" text-anchor=\"middle\" font-size=\"14\">"
+      << xml_escape("anda whatif: " + s.name + ", " + workload_text(c) +
+                    ", G = " + std::to_string(c.group))
+      << "</text>\n";
+  // Panel 1: speedup and energy efficiency.
+  double vmax = 1;
+  for (const auto& r : rows)
+    vmax = std::max({vmax, r.cmp->ratio(r.d).speedup, r.cmp->ratio(r.d).energy_efficiency});
+  vmax = std::ceil(vmax);
+  const double p1_top = 50, p1_h = 220, p1_base = p1_top + p1_h;
+  out << "<text x=\"" << left << "\" y=\"" << p1_top - 10
+      << "\">speedup (blue) and energy efficiency (orange) vs fp-fp</text>\n";
+  for (int v = 0; v <= static_cast<int>(vmax); ++v) {
+    const double y = p1_base - p1_h * v / vmax;
+    out << "<line x1=\"" << left << "\" y1=\"" << y << "\" x2=\"" << left + plot_w << "\" y2=\""
+        << y << "\" stroke=\"#ddd\"/>\n<text x=\"" << left - 6 << "\" y=\"" << y + 4
+        << "\" text-anchor=\"end\">" << v << "</text>\n";
+  }
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const auto& q = rows[i].cmp->ratio(rows[i].d);
+    const double x = left + bar_slot * static_cast<double>(i) + bar_slot * 0.15;
+    const double bw = bar_slot * 0.35;
+    const double hs = p1_h * q.speedup / vmax, he = p1_h * q.energy_efficiency / vmax;
+    out << "<rect x=\"" << x << "\" y=\"" << p1_base - hs << "\" width=\"" << bw << "\" height=\""
+        << hs << "\" fill=\"#4a78b0\"><title>" << xml_escape(rows[i].label) << " speedup "
+        << fmt("%.2f", q.speedup) << "</title></rect>\n"
+        << "<rect x=\"" << x + bw << "\" y=\"" << p1_base - he << "\" width=\"" << bw
+        << "\" height=\"" << he << "\" fill=\"#e08a2c\"><title>" << xml_escape(rows[i].label)
+        << " energy efficiency " << fmt("%.2f", q.energy_efficiency) << "</title></rect>\n"
+        << "<text x=\"" << x + bw << "\" y=\"" << p1_base - std::max(hs, he) - 4
+        << "\" text-anchor=\"middle\" font-size=\"9\">" << fmt("%.2f", q.speedup) << "/"
+        << fmt("%.2f", q.energy_efficiency) << "</text>\n";
+  }
+  // Panel 2: energy breakdown (stacked).
+  const double p2_top = 330, p2_h = 220, p2_base = p2_top + p2_h;
+  out << "<text x=\"" << left << "\" y=\"" << p2_top - 10
+      << "\">energy as a share of fp-fp's total: compute (green), SRAM (purple), DRAM (grey); "
+         "paper-calibrated memory energy</text>\n";
+  for (int v = 0; v <= 100; v += 25) {
+    const double y = p2_base - p2_h * v / 100.0;
+    out << "<line x1=\"" << left << "\" y1=\"" << y << "\" x2=\"" << left + plot_w << "\" y2=\""
+        << y << "\" stroke=\"#ddd\"/>\n<text x=\"" << left - 6 << "\" y=\"" << y + 4
+        << "\" text-anchor=\"end\">" << v << "%</text>\n";
+  }
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const auto& q = rows[i].cmp->ratio(rows[i].d);
+    const double x = left + bar_slot * static_cast<double>(i) + bar_slot * 0.2;
+    const double bw = bar_slot * 0.6;
+    double y = p2_base;
+    const double parts[3] = {q.share.compute_j, q.share.sram_j, q.share.dram_j};
+    const char* colors[3] = {"#5aa05a", "#8e6bb8", "#8c8c8c"};
+    const char* names[3] = {"compute", "SRAM", "DRAM"};
+    for (int k = 0; k < 3; ++k) {
+      const double hk = p2_h * std::min(parts[k], 1.0);
+      y -= hk;
+      out << "<rect x=\"" << x << "\" y=\"" << y << "\" width=\"" << bw << "\" height=\"" << hk
+          << "\" fill=\"" << colors[k] << "\"><title>" << xml_escape(rows[i].label) << " "
+          << names[k] << " " << fmt("%.1f", 100 * parts[k]) << "%</title></rect>\n";
+    }
+    out << "<text x=\"" << x + bw / 2 << "\" y=\"" << y - 4
+        << "\" text-anchor=\"middle\" font-size=\"9\">"
+        << fmt("%.0f", 100 * (parts[0] + parts[1] + parts[2])) << "%</text>\n";
+    out << "<text x=\"" << x + bw / 2 << "\" y=\"" << p2_base + 14
+        << "\" text-anchor=\"middle\" font-size=\"9\">" << xml_escape(rows[i].label) << "</text>\n";
+    out << "<text x=\"" << x + bw / 2 << "\" y=\"" << p2_base + 26
+        << "\" text-anchor=\"middle\" font-size=\"9\">" << xml_escape(rows[i].tuple) << "</text>\n";
+  }
+  out << "</svg>\n";
+  std::ofstream f(path);
+  if (!f) throw std::runtime_error("cannot write \"" + path + "\"");
+  f << out.str();
+  if (!f) throw std::runtime_error("cannot write \"" + path + "\"");
+}
+
+int run_whatif(const whatif_options& o) {
+  if (o.json && o.csv) throw std::runtime_error("--json and --csv are exclusive");
+  hw::run_config c;
+  if (o.phase == "prefill")
+    c.ph = hw::phase::prefill;
+  else if (o.phase == "decode")
+    c.ph = hw::phase::decode;
+  else
+    throw std::runtime_error("--phase wants prefill or decode, got \"" + o.phase + "\"");
+  if (o.tokens < 1) throw std::runtime_error("--tokens wants a positive count");
+  if (o.group < 1 || o.group > 4096) throw std::runtime_error("--group wants 1..4096");
+  c.tokens = o.tokens;
+  c.group = o.group;
+  const auto shape = load_model(o);
+  const auto sc = scenarios_for(o, shape);
+  std::vector<hw::comparison> cmps;
+  for (const auto& s : sc) cmps.push_back(hw::compare(shape, s.tuple, c));
+  if (!o.plot.empty()) write_svg(o.plot, shape, c, sc, cmps);
+  if (o.json)
+    print_json(o, sc, cmps);
+  else if (o.csv)
+    print_csv(sc, cmps);
+  else
+    print_table(o, shape, c, sc, cmps);
+  return 0;
+}
+
+}  // namespace
 
 command add_whatif(CLI::App& parent) {
-  auto* app = parent.add_subcommand("whatif", "accuracy/cost what-if study (hwmodel)");
-  return {app, [] () -> int { throw std::runtime_error("whatif is not built yet"); }};
+  auto* app = parent.add_subcommand(
+      "whatif", "cost of Anda activations on the paper's accelerator vs every baseline (hwmodel)");
+  auto o = std::make_shared<whatif_options>();
+  auto* model = app->add_option("--model", o->model,
+                                "preset: opt-125m, opt-1.3b, opt-2.7b, opt-6.7b, opt-13b, opt-30b, "
+                                "llama-7b, llama-13b, llama2-7b, llama2-13b, llama2-70b, llama3-8b")
+                    ->capture_default_str();
+  app->add_option("--config", o->config_path, "HF config.json (LLaMA/Mistral or OPT family)")
+      ->excludes(model);
+  auto* mods = app->add_option("--modules", o->modules, "Anda tuple QKV,O,U,D (each 1..16)");
+  app->add_option("--mantissa", o->mantissa, "uniform Anda mantissa length M (1..16)")
+      ->excludes(mods);
+  app->add_option("--group", o->group, "activation group size G")->capture_default_str();
+  app->add_option("--tokens", o->tokens, "prefill tokens, or the context length of a decode step")
+      ->capture_default_str();
+  app->add_option("--phase", o->phase, "prefill or decode")->capture_default_str();
+  app->add_option("--dataset", o->dataset, "which paper tuples to show: wikitext2 or c4")
+      ->check(CLI::IsMember({"wikitext2", "c4"}))
+      ->capture_default_str();
+  app->add_flag("--json", o->json, "one JSON object instead of the table");
+  app->add_flag("--csv", o->csv, "CSV rows instead of the table");
+  app->add_option("--plot", o->plot, "also write an SVG chart to this file");
+  return {app, [o]() { return run_whatif(*o); }};
 }
 
 }  // namespace anda::tools

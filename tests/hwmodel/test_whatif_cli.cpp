@@ -1,0 +1,284 @@
+// `anda whatif` end to end: the table, JSON and CSV outputs, errors, HF configs, and the SVG
+// (checked for well-formed XML by a small checker below).
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <sys/wait.h>
+#include <cctype>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+struct result {
+  int status;
+  std::string out;
+};
+
+// Runs the built tool with `args`; stdout is captured, stderr is folded into it when asked.
+result run_tool(const std::string& args, bool with_stderr = false) {
+  const std::string cmd =
+      std::string("\"") + ANDA_TOOL + "\" " + args + (with_stderr ? " 2>&1" : "");
+  FILE* p = popen(cmd.c_str(), "r");
+  REQUIRE(p != nullptr);
+  std::string out;
+  char buf[4096];
+  std::size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  const int st = pclose(p);
+  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
+}
+
+std::filesystem::path temp_path(const std::string& name) {
+  return std::filesystem::temp_directory_path() / ("anda_whatif_test_" + name);
+}
+
+// A minimal XML well-formedness checker: prolog, comments, nested elements with matching tags,
+// quoted attributes without '<', known entities, a single root element.
+class xml_checker {
+ public:
+  explicit xml_checker(std::string s) : s_(std::move(s)) {}
+
+  bool well_formed(std::string& root) {
+    skip_ws();
+    if (s_.compare(i_, 5, "<?xml") == 0) {
+      const auto e = s_.find("?>", i_);
+      if (e == std::string::npos) return false;
+      i_ = e + 2;
+    }
+    skip_misc();
+    if (!element(root)) return false;
+    skip_misc();
+    return i_ == s_.size();
+  }
+
+ private:
+  std::string s_;
+  std::size_t i_ = 0;
+
+  void skip_ws() {
+    while (i_ < s_.size() && std::isspace(static_cast<unsigned char>(s_[i_]))) ++i_;
+  }
+  void skip_misc() {
+    for (;;) {
+      skip_ws();
+      if (s_.compare(i_, 4, "<!--") != 0) return;
+      const auto e = s_.find("-->", i_);
+      if (e == std::string::npos) return;
+      i_ = e + 3;
+    }
+  }
+  bool name(std::string& out) {
+    const auto b = i_;
+    while (i_ < s_.size() && (std::isalnum(static_cast<unsigned char>(s_[i_])) || s_[i_] == '-' ||
+                              s_[i_] == '_' || s_[i_] == ':' || s_[i_] == '.'))
+      ++i_;
+    out = s_.substr(b, i_ - b);
+    return !out.empty() && !std::isdigit(static_cast<unsigned char>(out[0]));
+  }
+  bool entity() {  // at '&'
+    const auto e = s_.find(';', i_);
+    if (e == std::string::npos || e - i_ > 10) return false;
+    const std::string ent = s_.substr(i_ + 1, e - i_ - 1);
+    const bool ok = ent == "amp" || ent == "lt" || ent == "gt" || ent == "quot" || ent == "apos" ||
+                    (ent.size() > 1 && ent[0] == '#');
+    i_ = e + 1;
+    return ok;
+  }
+  bool element(std::string& tag) {
+    if (i_ >= s_.size() || s_[i_] != '<') return false;
+    ++i_;
+    if (!name(tag)) return false;
+    std::vector<std::string> seen;
+    for (;;) {
+      skip_ws();
+      if (i_ >= s_.size()) return false;
+      if (s_.compare(i_, 2, "/>") == 0) {
+        i_ += 2;
+        return true;
+      }
+      if (s_[i_] == '>') {
+        ++i_;
+        break;
+      }
+      std::string attr;
+      if (!name(attr)) return false;
+      for (const auto& a : seen)
+        if (a == attr) return false;  // duplicate attribute
+      seen.push_back(attr);
+      skip_ws();
+      if (i_ >= s_.size() || s_[i_] != '=') return false;
+      ++i_;
+      skip_ws();
+      if (i_ >= s_.size() || (s_[i_] != '"' && s_[i_] != '\'')) return false;
+      const char q = s_[i_++];
+      while (i_ < s_.size() && s_[i_] != q) {
+        if (s_[i_] == '<') return false;
+        if (s_[i_] == '&') {
+          if (!entity()) return false;
+        } else {
+          ++i_;
+        }
+      }
+      if (i_ >= s_.size()) return false;
+      ++i_;
+    }
+    // Content: text, entities, comments, child elements, then the matching end tag.
+    for (;;) {
+      if (i_ >= s_.size()) return false;
+      if (s_.compare(i_, 4, "<!--") == 0) {
+        const auto e = s_.find("-->", i_);
+        if (e == std::string::npos) return false;
+        i_ = e + 3;
+      } else if (s_.compare(i_, 2, "</") == 0) {
+        i_ += 2;
+        std::string end;
+        if (!name(end) || end != tag) return false;
+        skip_ws();
+        if (i_ >= s_.size() || s_[i_] != '>') return false;
+        ++i_;
+        return true;
+      } else if (s_[i_] == '<') {
+        std::string child;
+        if (!element(child)) return false;
+      } else if (s_[i_] == '&') {
+        if (!entity()) return false;
+      } else {
+        ++i_;
+      }
+    }
+  }
+};
+
+bool well_formed_svg(const std::string& text) {
+  std::string root;
+  return xml_checker(text).well_formed(root) && root == "svg";
+}
+
+}  // namespace
+
+TEST_CASE("the XML checker rejects broken documents", "[hwmodel][cli]") {
+  CHECK(well_formed_svg("<svg a=\"1\"><g><rect/></g><text>a &amp; b</text></svg>"));
+  CHECK_FALSE(well_formed_svg("<svg><g></svg>"));
+  CHECK_FALSE(well_formed_svg("<svg a=1></svg>"));
+  CHECK_FALSE(well_formed_svg("<svg><text>a & b</text></svg>"));
+  CHECK_FALSE(well_formed_svg("<svg a=\"1\" a=\"2\"></svg>"));
+  CHECK_FALSE(well_formed_svg("<svg></svg><svg></svg>"));
+  CHECK_FALSE(well_formed_svg("<svg><text>x</text>"));
+}
+
+TEST_CASE("anda whatif: the default table", "[hwmodel][cli]") {
+  const auto r = run_tool("whatif");
+  REQUIRE(r.status == 0);
+  CHECK(r.out.find("llama2-7b") != std::string::npos);
+  CHECK(r.out.find("prefill of 2048 tokens") != std::string::npos);
+  for (const char* row :
+       {"fp-fp", "fp-int", "ifpu", "figna ", "figna-m11", "figna-m8", "bfp4", "anda 0.1% WT2",
+        "anda 1% WT2", "[9,7,8,8]", "[7,6,6,6]", "anda M=4", "anda M=13"})
+    CHECK(r.out.find(row) != std::string::npos);
+}
+
+TEST_CASE("anda whatif --json: one object with the documented keys", "[hwmodel][cli]") {
+  const auto r = run_tool("whatif --json");
+  REQUIRE(r.status == 0);
+  const auto j = nlohmann::json::parse(r.out);
+  CHECK(j.at("model") == "llama2-7b");
+  CHECK(j.at("modules") == nlohmann::json::array({7, 6, 6, 6}));
+  CHECK(j.at("tokens") == 2048);
+  CHECK(j.at("group") == 64);
+  CHECK(j.at("bops_reduction").get<double>() == Approx(2.56).margin(0.01));
+  for (const char* d :
+       {"fp-fp", "fp-int", "ifpu", "figna", "figna-m11", "figna-m8", "bfp4", "anda"}) {
+    INFO(d);
+    for (const char* k : {"speedup", "area_efficiency", "energy_efficiency"})
+      CHECK(j.at("ratios").at(d).at(k).is_number());
+    for (const char* k : {"compute", "sram", "dram"})
+      CHECK(j.at("energy_breakdown").at(d).at(k).is_number());
+    for (const char* k : {"cycles", "latency_s", "energy_j", "area_mm2"})
+      CHECK(j.at("designs").at(d).at(k).is_number());
+  }
+  CHECK(j.at("ratios").at("fp-fp").at("speedup").get<double>() == 1.0);
+  // The FP-FP breakdown sums to 1 (fractions of its own total).
+  const auto& b = j.at("energy_breakdown").at("fp-fp");
+  CHECK(b.at("compute").get<double>() + b.at("sram").get<double>() + b.at("dram").get<double>() ==
+        Approx(1.0));
+  CHECK(j.at("ratios").at("anda").at("speedup").get<double>() == Approx(16.0 / 7.25).epsilon(0.01));
+
+  const auto t = nlohmann::json::parse(run_tool("whatif --json --modules 9,7,8,8").out);
+  CHECK(t.at("bops_reduction").get<double>() == Approx(1.96).margin(0.01));
+  const auto u = nlohmann::json::parse(run_tool("whatif --json --mantissa 4 --model opt-1.3b").out);
+  CHECK(u.at("modules") == nlohmann::json::array({4, 4, 4, 4}));
+  CHECK(u.at("ratios").at("anda").at("speedup").get<double>() == Approx(3.2).epsilon(1e-6));
+}
+
+TEST_CASE("anda whatif: errors are one line and a non-zero exit", "[hwmodel][cli]") {
+  for (const char* args :
+       {"whatif --model gpt-5", "whatif --modules 1,2,3", "whatif --modules 0,4,4,4",
+        "whatif --modules 4,4,4,17", "whatif --modules a,b,c,d", "whatif --modules 4,4,4,4,4",
+        "whatif --modules 4,,4,4", "whatif --config /nonexistent/config.json",
+        "whatif --phase train", "whatif --mantissa 0", "whatif --tokens 0"}) {
+    INFO(args);
+    const auto r = run_tool(args, true);
+    CHECK(r.status != 0);
+    CHECK(r.out.find("error") != std::string::npos);
+  }
+  const auto r = run_tool("whatif --model gpt-5", true);
+  CHECK(r.out.rfind("anda: error: unknown model", 0) == 0);
+  CHECK(std::count(r.out.begin(), r.out.end(), '\n') == 1);
+}
+
+TEST_CASE("anda whatif --config: an HF config.json equals its preset", "[hwmodel][cli]") {
+  const auto path = temp_path("config.json");
+  {
+    std::ofstream f(path);
+    f << R"({"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": 8192,
+             "intermediate_size": 28672, "num_hidden_layers": 80, "num_attention_heads": 64,
+             "num_key_value_heads": 8, "vocab_size": 32000})";
+  }
+  const auto a = nlohmann::json::parse(
+      run_tool("whatif --json --modules 7,6,6,6 --config \"" + path.string() + "\"").out);
+  const auto b =
+      nlohmann::json::parse(run_tool("whatif --json --modules 7,6,6,6 --model llama2-70b").out);
+  CHECK(a.at("designs").at("anda").at("cycles") == b.at("designs").at("anda").at("cycles"));
+  CHECK(a.at("designs").at("fp-fp").at("energy_j") == b.at("designs").at("fp-fp").at("energy_j"));
+  {
+    std::ofstream f(path);
+    f << "{ not json";
+  }
+  const auto bad = run_tool("whatif --config \"" + path.string() + "\"", true);
+  CHECK(bad.status != 0);
+  CHECK(bad.out.find("not valid JSON") != std::string::npos);
+  std::filesystem::remove(path);
+}
+
+TEST_CASE("anda whatif --csv and --phase decode", "[hwmodel][cli]") {
+  const auto r = run_tool("whatif --csv --model opt-6.7b");
+  REQUIRE(r.status == 0);
+  // Header + 7 baselines + 2 paper tuples + 10 uniform M.
+  CHECK(std::count(r.out.begin(), r.out.end(), '\n') == 1 + 7 + 2 + 10);
+  CHECK(r.out.rfind("label,design,modules,bops_reduction", 0) == 0);
+  const auto d = nlohmann::json::parse(run_tool("whatif --json --phase decode --tokens 4096").out);
+  CHECK(d.at("phase") == "decode");
+  CHECK(d.at("designs").at("anda").at("gemms").at(0).at("t") == 1);
+}
+
+TEST_CASE("anda whatif --plot writes a well-formed SVG", "[hwmodel][cli]") {
+  const auto path = temp_path("plot.svg");
+  std::filesystem::remove(path);
+  const auto r = run_tool("whatif --plot \"" + path.string() + "\"");
+  REQUIRE(r.status == 0);
+  std::ifstream f(path);
+  REQUIRE(f.good());
+  std::stringstream ss;
+  ss << f.rdbuf();
+  const std::string svg = ss.str();
+  CHECK(well_formed_svg(svg));
+  CHECK(svg.find("speedup") != std::string::npos);
+  CHECK(svg.find("DRAM") != std::string::npos);
+  std::filesystem::remove(path);
+  CHECK(run_tool("whatif --plot /nonexistent/dir/x.svg", true).status != 0);
+}
