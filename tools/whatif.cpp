@@ -399,7 +399,9 @@ void write_svg(const std::string& path, const hw::model_shape& s, const hw::run_
         << " energy efficiency " << fmt("%.2f", q.energy_efficiency) << "</title></rect>\n"
         << "<text x=\"" << x + bw << "\" y=\"" << p1_base - std::max(hs, he) - 4
         << "\" text-anchor=\"middle\" font-size=\"9\">" << fmt("%.2f", q.speedup) << "/"
-        << fmt("%.2f", q.energy_efficiency) << "</text>\n";
+        << fmt("%.2f", q.energy_efficiency) << "</text>\n"
+        << "<text x=\"" << x + bw << "\" y=\"" << p1_base + 14
+        << "\" text-anchor=\"middle\" font-size=\"9\">" << xml_escape(rows[i].label) << "</text>\n";
   }
   // Panel 2: energy breakdown (stacked).
   const double p2_top = 330, p2_h = 220, p2_base = p2_top + p2_h;
