@@ -129,9 +129,9 @@ inline design_cost evaluate_first_principles(design d, const model_shape& s,
 }  // namespace detail
 
 // The paper-calibrated memory energy scales: factors on the first-principles SRAM and DRAM energy
-// that make the FP-FP design on LLaMA-13B (prefill 2048, default technology) show Fig. 17's shares
-// (SRAM 11/42 and DRAM 48/42 of its compute energy). Named, computed here, and reported next to the
-// first-principles figures; they are the same for every design and workload.
+// that give the FP-FP design on LLaMA-13B (prefill 2048, default technology) Fig. 17's shares
+// (SRAM 11/42 and DRAM 48/42 of its compute energy). Named, computed here, reported next to the
+// first-principles figures, and the same for every design and workload.
 struct memory_calibration {
   double sram_scale = 1, dram_scale = 1;
 };
@@ -148,15 +148,21 @@ inline memory_calibration fig17_memory_calibration() {
   return cal;
 }
 
+// Whether the paper-calibrated basis prices Anda's memory by Fig. 17's ratios: Fig. 17 measures
+// a prefill; a decode step (weights dominate its traffic) keeps the first-principles ratios.
+inline bool fig17_anda_ratios_apply(design d, const run_config& c) {
+  return d == design::anda && c.ph == phase::prefill;
+}
+
 // Evaluates one design. Paper-calibrated energy: compute as first principles; SRAM and DRAM
-// scaled by fig17_memory_calibration(); for Anda, SRAM and DRAM are instead Fig. 17's fractions
-// (5/11, 24/48) of the FP-FP design's calibrated memory energy on the same workload.
+// scaled by fig17_memory_calibration(); for Anda in prefill, SRAM and DRAM are instead Fig. 17's
+// 5/11 and 24/48 of the FP-FP design's calibrated SRAM and DRAM energy on the same workload.
 inline design_cost evaluate(design d, const model_shape& s, const mantissa_tuple& m,
                             const run_config& c) {
   auto r = detail::evaluate_first_principles(d, s, m, c);
   const auto cal = fig17_memory_calibration();
   r.paper_calibrated.compute_j = r.first_principles.compute_j;
-  if (d == design::anda) {
+  if (fig17_anda_ratios_apply(d, c)) {
     const auto fp = detail::evaluate_first_principles(design::fp_fp, s, m, c);
     r.paper_calibrated.sram_j =
         fp.first_principles.sram_j * cal.sram_scale * c.fig17.anda_sram_ratio();

@@ -29,7 +29,8 @@ enum class loop_order {
 
 struct traffic {
   double dram_act_bits = 0, dram_weight_bits = 0, dram_out_bits = 0;
-  double sram_bits = 0;  // array-side reads + DRAM fills + output write and read-back
+  double sram_bits = 0;         // array-side reads + DRAM fills + output write and read-back
+  double sram_weight_bits = 0;  // the part of sram_bits that is weights (reads and fills)
   loop_order order = loop_order::all_on_chip;
   std::int64_t act_passes = 1, weight_passes = 1;
 
@@ -37,9 +38,16 @@ struct traffic {
 };
 
 namespace detail {
-inline std::int64_t tile_fit(double capacity_bits, double bits_per_line, int multiple) {
+// Lines (tokens or weight columns) of `bits_per_line` that fit `capacity_bits`: whole array tiles
+// (`multiple`), and a power of two when `pow2` (address generators index tiles by bit fields).
+inline std::int64_t tile_fit(double capacity_bits, double bits_per_line, int multiple, bool pow2) {
   if (bits_per_line <= 0) return std::int64_t{1} << 40;
   auto n = static_cast<std::int64_t>(std::floor(capacity_bits / bits_per_line));
+  if (pow2) {
+    std::int64_t p = 1;
+    while (2 * p <= n) p *= 2;
+    n = p;
+  }
   n = n / multiple * multiple;
   return std::max<std::int64_t>(n, multiple);
 }
@@ -59,12 +67,13 @@ inline traffic gemm_traffic(const gemm& g, const operand_bits& b, const technolo
 
   // Tokens whose K activations fit the activation buffer (and their exponents the exponent
   // buffer), weight columns whose K weights fit the weight buffer; whole array tiles only.
-  std::int64_t t_tile = detail::tile_fit(tech.act_buffer_bytes * 8, k * b.act, tech.array_rows);
+  const bool p2 = tech.power_of_two_tiles;
+  std::int64_t t_tile = detail::tile_fit(tech.act_buffer_bytes * 8, k * b.act, tech.array_rows, p2);
   if (b.act_exp > 0)
-    t_tile = std::min(t_tile,
-                      detail::tile_fit(tech.exp_buffer_bytes * 8, k * b.act_exp, tech.array_rows));
+    t_tile = std::min(
+        t_tile, detail::tile_fit(tech.exp_buffer_bytes * 8, k * b.act_exp, tech.array_rows, p2));
   const std::int64_t n_tile =
-      detail::tile_fit(tech.weight_buffer_bytes * 8, k * b.weight, tech.array_cols);
+      detail::tile_fit(tech.weight_buffer_bytes * 8, k * b.weight, tech.array_cols, p2);
 
   traffic r;
   r.dram_out_bits = o_bits;
@@ -91,10 +100,10 @@ inline traffic gemm_traffic(const gemm& g, const operand_bits& b, const technolo
   // along the row), every weight once per row tile (broadcast along the column, paper §IV-D).
   const double col_tiles = static_cast<double>(ceil_div(g.n, tech.array_cols));
   const double row_tiles = static_cast<double>(ceil_div(g.t, tech.array_rows));
-  const double array_reads = a_bits * col_tiles + w_bits * row_tiles;
   // Fills from DRAM are SRAM writes; outputs are written to the activation buffer and read back
   // out to DRAM.
-  r.sram_bits = array_reads + r.dram_act_bits + r.dram_weight_bits + 2 * o_bits;
+  r.sram_weight_bits = w_bits * row_tiles + r.dram_weight_bits;
+  r.sram_bits = a_bits * col_tiles + r.dram_act_bits + 2 * o_bits + r.sram_weight_bits;
   return r;
 }
 

@@ -31,6 +31,9 @@ struct technology {
   int weight_bits = 4;
   int weight_group = 128;
   int scale_bits = 16;
+  // [I] Buffer tiles hold a power-of-two number of tokens / weight columns (the paper does not
+  // describe its address generator; false: any multiple of the array size).
+  bool power_of_two_tiles = true;
   // Paper §III-A / Fig. 4: the shared exponent is 5 bits.
   int shared_exponent_bits = 5;
 
