@@ -7,5 +7,8 @@
 #include "anda/format/policies.hpp"
 #include "anda/format/reference.hpp"
 #include "anda/format/traits.hpp"
+#include "anda/gemm/gemm.hpp"
+#include "anda/gemm/reference.hpp"
 #include "anda/storage/activation_tensor.hpp"
 #include "anda/storage/bit_planes.hpp"
+#include "anda/storage/int_weights.hpp"

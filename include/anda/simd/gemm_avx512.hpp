@@ -1,0 +1,270 @@
+// AVX-512 VNNI GeMM kernel. Activations are unpacked once per call from bit-planes to signed
+// int8 chunks of 7 magnitude bits (one chunk for M <= 7, two for M <= 14, three above); weights
+// are read in their packed kernel layout (int_weights.hpp) as unsigned codes u, so that
+//   p = sum u * a - c * sum a   (c = 8, 128, or the zero point)
+// is one vpdpbusd (u8 x s8) per 4 k and 16 output channels, plus one correction per group.
+// Vectorised across output channels, sequential over groups: the bits of gemm.md.
+#pragma once
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define ANDA_HAVE_AVX512_GEMM 1
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "anda/format/reference.hpp"
+#include "anda/simd/gemm_table.hpp"
+#include "anda/storage/aligned_buffer.hpp"
+
+#define ANDA_TARGET_VNNI __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,f16c")))
+
+// GCC 12 warns about the deliberately undefined pass-through operand inside its own intrinsics
+// (_mm512_undefined_*, GCC bug 105593); nothing of ours is uninitialised.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
+namespace anda::simd::avx512 {
+
+// X as the kernel reads it: per chunk c and row t, G-padded signed int8 values; per (t, g) the
+// chunk sums, the power of two 2^(E - 15 - (M - 1)) and whether the group is non-finite.
+struct vnni_activations {
+  int chunks = 1;
+  std::size_t rows = 0, padded_cols = 0, groups = 0;
+  aligned_buffer values;           // [chunk][row][padded_cols] int8
+  std::vector<std::int32_t> sums;  // [(t * groups + g) * chunks + c]
+  std::vector<float> scale;        // [t * groups + g]: 2^k, or NaN for a non-finite group
+
+  const std::int8_t* row(int c, std::size_t t) const {
+    return reinterpret_cast<const std::int8_t*>(values.data()) + (c * rows + t) * padded_cols;
+  }
+};
+
+ANDA_TARGET_VNNI inline vnni_activations prepare_vnni(const activation_tensor& X) {
+  const int M = X.fmt().mantissa();
+  const std::size_t G = std::size_t(X.fmt().group());
+  vnni_activations a;
+  a.chunks = (M + 6) / 7;
+  a.rows = X.rows();
+  a.groups = X.groups_per_row();
+  a.padded_cols = a.groups * G;
+  a.values = aligned_buffer(std::size_t(a.chunks) * a.rows * a.padded_cols);
+  a.sums.resize(a.rows * a.groups * std::size_t(a.chunks));
+  a.scale.resize(a.rows * a.groups);
+  const __m512i ones = _mm512_set1_epi8(1);
+  for (std::size_t t = 0; t < a.rows; ++t) {
+    for (std::size_t g = 0; g < a.groups; ++g) {
+      const group_view v = X.group(t, g);
+      const unsigned E = v.exponent();
+      const int k = int(std::max(E, 1u)) - 15 - (M - 1);
+      a.scale[t * a.groups + g] = E == reference::nonfinite_exponent
+                                      ? std::bit_cast<float>(0x7FC00000u)
+                                      : std::bit_cast<float>(std::uint32_t(k + 127) << 23);
+      for (int c = 0; c < a.chunks; ++c) {
+        __m512i sum = _mm512_setzero_si512();
+        for (std::size_t w = 0; w * 64 < G; ++w) {
+          const std::size_t lanes = std::min<std::size_t>(64, G - 64 * w);
+          const __mmask64 valid = lanes == 64 ? ~__mmask64{0} : (__mmask64{1} << lanes) - 1;
+          __m512i x = _mm512_setzero_si512();
+          for (int b = 7 * c; b < std::min(7 * c + 7, M); ++b) {  // magnitude bit b: plane M-1-b
+            const __mmask64 bits = v.word(1 + (M - 1 - b), int(w)) & valid;
+            x = _mm512_or_si512(
+                x, _mm512_maskz_mov_epi8(bits, _mm512_set1_epi8(char(1 << (b - 7 * c)))));
+          }
+          const __mmask64 negative = v.word(0, int(w)) & valid;
+          x = _mm512_mask_sub_epi8(x, negative, _mm512_setzero_si512(), x);
+          _mm512_mask_storeu_epi8(const_cast<std::int8_t*>(a.row(c, t)) + g * G + 64 * w, valid, x);
+          sum = _mm512_dpbusd_epi32(sum, ones, x);
+        }
+        a.sums[(t * a.groups + g) * a.chunks + c] = _mm512_reduce_add_epi32(sum);
+      }
+    }
+  }
+  return a;
+}
+
+struct vnni_context {
+  const vnni_activations* A;
+  const int_weights* W;
+  std::size_t G;  // activation group
+  accumulate mode;
+  std::size_t overflows = 0;
+};
+
+// One tile: TT rows (tokens) from t0, NB blocks of 16 output channels from block nb0.
+template <int TT, int NB, bool INT4>
+ANDA_TARGET_VNNI inline void vnni_tile(vnni_context& ctx, std::size_t t0, std::size_t nb0,
+                                       __m512 (&y)[TT][NB]) {
+  const vnni_activations& A = *ctx.A;
+  const int_weights& W = *ctx.W;
+  const std::size_t G = ctx.G;
+  const bool asym = W.type() == weight_type::int4_asym;
+  const __m512i low_nibbles = _mm512_set1_epi8(0x0F);
+  for (int tt = 0; tt < TT; ++tt)
+    for (int nb = 0; nb < NB; ++nb) y[tt][nb] = _mm512_setzero_ps();
+
+  for (std::size_t g = 0; g < A.groups; ++g) {
+    const std::size_t sg = g * G / W.scale_group();  // the weight scale group
+    __m512i p[TT][NB];
+    for (int c = 0; c < A.chunks; ++c) {
+      __m512i acc[TT][NB];
+      // Start from -c * sum(a): the correction for the unsigned weight codes.
+      for (int tt = 0; tt < TT; ++tt) {
+        const std::int32_t s = A.sums[((t0 + tt) * A.groups + g) * A.chunks + c];
+        for (int nb = 0; nb < NB; ++nb) {
+          if (asym) {
+            const std::size_t at = ((nb0 + nb) * W.scale_groups() + sg) * int_weights::block_n;
+            const __m512i z = _mm512_cvtepu8_epi32(
+                _mm_loadu_si128(reinterpret_cast<const __m128i*>(W.offsets() + at)));
+            acc[tt][nb] = _mm512_mullo_epi32(z, _mm512_set1_epi32(-s));
+          } else {
+            acc[tt][nb] = _mm512_set1_epi32(-W.code_offset() * s);
+          }
+        }
+      }
+      const std::int8_t* a_rows[TT];
+      for (int tt = 0; tt < TT; ++tt) a_rows[tt] = A.row(c, t0 + tt) + g * G;
+      if constexpr (INT4) {
+        for (std::size_t k8 = 0; k8 < G / 8; ++k8) {
+          __m512i lo[NB], hi[NB];
+          for (int nb = 0; nb < NB; ++nb) {
+            const __m512i packed =
+                _mm512_load_si512(W.codes() + (nb0 + nb) * W.block_bytes() + (g * G / 8 + k8) * 64);
+            lo[nb] = _mm512_and_si512(packed, low_nibbles);
+            hi[nb] = _mm512_and_si512(_mm512_srli_epi16(packed, 4), low_nibbles);
+          }
+          for (int tt = 0; tt < TT; ++tt) {
+            std::int32_t a0, a1;
+            std::memcpy(&a0, a_rows[tt] + 8 * k8, 4);
+            std::memcpy(&a1, a_rows[tt] + 8 * k8 + 4, 4);
+            const __m512i b0 = _mm512_set1_epi32(a0), b1 = _mm512_set1_epi32(a1);
+            for (int nb = 0; nb < NB; ++nb) {
+              acc[tt][nb] = _mm512_dpbusd_epi32(acc[tt][nb], lo[nb], b0);
+              acc[tt][nb] = _mm512_dpbusd_epi32(acc[tt][nb], hi[nb], b1);
+            }
+          }
+        }
+      } else {
+        for (std::size_t k4 = 0; k4 < G / 4; ++k4) {
+          __m512i u[NB];
+          for (int nb = 0; nb < NB; ++nb)
+            u[nb] =
+                _mm512_load_si512(W.codes() + (nb0 + nb) * W.block_bytes() + (g * G / 4 + k4) * 64);
+          for (int tt = 0; tt < TT; ++tt) {
+            std::int32_t a0;
+            std::memcpy(&a0, a_rows[tt] + 4 * k4, 4);
+            const __m512i b0 = _mm512_set1_epi32(a0);
+            for (int nb = 0; nb < NB; ++nb)
+              acc[tt][nb] = _mm512_dpbusd_epi32(acc[tt][nb], u[nb], b0);
+          }
+        }
+      }
+      for (int tt = 0; tt < TT; ++tt)
+        for (int nb = 0; nb < NB; ++nb)
+          p[tt][nb] =
+              c == 0 ? acc[tt][nb]
+                     : _mm512_add_epi32(p[tt][nb], _mm512_slli_epi32(acc[tt][nb], unsigned(7 * c)));
+    }
+    // y = fma(round(p * 2^k), scale, y), exactly as the reference rounds.
+    __m512 scale[NB];
+    for (int nb = 0; nb < NB; ++nb)
+      scale[nb] = _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(
+          W.scales_fp16() + ((nb0 + nb) * W.scale_groups() + sg) * int_weights::block_n)));
+    for (int tt = 0; tt < TT; ++tt) {
+      const __m512 pow2 = _mm512_set1_ps(A.scale[(t0 + tt) * A.groups + g]);  // NaN: non-finite
+      for (int nb = 0; nb < NB; ++nb) {
+        if (ctx.mode == accumulate::fp32) {
+          // round(p) * 2^k * scale == round(p) * (scale * 2^k): both products are exact.
+          y[tt][nb] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p[tt][nb]), _mm512_mul_ps(scale[nb], pow2),
+                                      y[tt][nb]);
+        } else {
+          // FP16 rounding of p * 2^k through round-to-odd FP32 (exact: 24 >= 11 + 2 bits).
+          const __m512 toward_zero =
+              _mm512_cvt_roundepi32_ps(p[tt][nb], _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+          const __mmask16 inexact =
+              _mm512_cmpneq_epi32_mask(_mm512_cvttps_epi32(toward_zero), p[tt][nb]);
+          const __m512 odd = _mm512_castsi512_ps(
+              _mm512_mask_or_epi32(_mm512_castps_si512(toward_zero), inexact,
+                                   _mm512_castps_si512(toward_zero), _mm512_set1_epi32(1)));
+          const __m512 h = _mm512_cvtph_ps(_mm512_cvtps_ph(
+              _mm512_mul_ps(odd, pow2), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+          ctx.overflows += std::popcount(
+              unsigned(_mm512_cmp_ps_mask(_mm512_abs_ps(h), _mm512_set1_ps(INFINITY), _CMP_EQ_OQ)));
+          y[tt][nb] = _mm512_fmadd_ps(h, scale[nb], y[tt][nb]);
+        }
+      }
+    }
+  }
+}
+
+template <int TT, int NB, bool INT4>
+ANDA_TARGET_VNNI inline void vnni_tile_store(vnni_context& ctx, const gemm_job& job, std::size_t t0,
+                                             std::size_t nb0) {
+  __m512 y[TT][NB];
+  vnni_tile<TT, NB, INT4>(ctx, t0, nb0, y);
+  alignas(64) float lanes[16];
+  for (int tt = 0; tt < TT; ++tt) {
+    for (int nb = 0; nb < NB; ++nb) {
+      _mm512_store_ps(lanes, y[tt][nb]);
+      const std::size_t n0 = (nb0 + nb) * int_weights::block_n;
+      const std::size_t count = std::min<std::size_t>(16, job.n_end - n0);
+      float* out = job.y + (t0 + tt) * job.row_stride + n0 * job.col_stride;
+      for (std::size_t j = 0; j < count; ++j) out[j * job.col_stride] = lanes[j];
+    }
+  }
+}
+
+template <bool INT4>
+ANDA_TARGET_VNNI inline void vnni_rows(vnni_context& ctx, const gemm_job& job) {
+  constexpr int NB = 2, TT = 4;
+  const std::size_t T = ctx.A->rows;
+  const std::size_t nb_begin = job.n_begin / int_weights::block_n;
+  const std::size_t nb_end = (job.n_end + int_weights::block_n - 1) / int_weights::block_n;
+  std::size_t nb = nb_begin;
+  auto rows_of = [&](auto tile_nb, std::size_t at) {
+    constexpr int nbs = decltype(tile_nb)::value;
+    std::size_t t = 0;
+    for (; t + TT <= T; t += TT) vnni_tile_store<TT, nbs, INT4>(ctx, job, t, at);
+    for (; t < T; ++t) vnni_tile_store<1, nbs, INT4>(ctx, job, t, at);
+  };
+  if (T < TT) {  // decode: one token, four channel blocks at a time
+    for (; nb + 4 <= nb_end; nb += 4)
+      for (std::size_t t = 0; t < T; ++t) vnni_tile_store<1, 4, INT4>(ctx, job, t, nb);
+  }
+  for (; nb + NB <= nb_end; nb += NB) rows_of(std::integral_constant<int, NB>{}, nb);
+  for (; nb < nb_end; ++nb) rows_of(std::integral_constant<int, 1>{}, nb);
+}
+
+// Runs a job on activations already prepared for VNNI.
+ANDA_TARGET_VNNI inline void gemm_prepared(const vnni_activations& A, const gemm_job& job) {
+  vnni_context ctx{&A, job.W, std::size_t(job.X->fmt().group()), job.mode};
+  if (job.W->is_int4())
+    vnni_rows<true>(ctx, job);
+  else
+    vnni_rows<false>(ctx, job);
+  if (job.stats) job.stats->fp16_overflows += ctx.overflows;
+}
+
+inline std::shared_ptr<const void> prepare_gemm(const activation_tensor& X) {
+  return std::make_shared<const vnni_activations>(prepare_vnni(X));
+}
+
+inline void gemm(const gemm_job& job, const void* prepared) {
+  gemm_prepared(*static_cast<const vnni_activations*>(prepared), job);
+}
+
+inline constexpr gemm_table gemm_kernels{"avx512", prepare_gemm, gemm};
+
+}  // namespace anda::simd::avx512
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+#undef ANDA_TARGET_VNNI
+#endif
