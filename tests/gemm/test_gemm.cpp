@@ -1,0 +1,198 @@
+// The FP-INT GeMM: reference and kernels bit-exact against the exact oracle, edge cases,
+// awkward shapes, thread counts, and the errors for shapes that do not fit.
+#include <catch2/catch.hpp>
+
+#include <anda/gemm/gemm.hpp>
+
+#include <random>
+
+#include "gemm_oracle.hpp"
+#include "generators.hpp"
+
+using namespace anda;
+using namespace anda::test;
+
+namespace {
+
+const weight_type all_weight_types[] = {weight_type::int4_sym, weight_type::int4_asym,
+                                        weight_type::int8_sym};
+
+std::vector<const simd::gemm_table*> gemm_tables() {
+  std::vector<const simd::gemm_table*> t{&simd::scalar_gemm_kernels};
+  if (simd::avx512_gemm_kernels())
+    t.push_back(simd::avx512_gemm_kernels());
+  else
+    WARN("SKIPPED: no AVX-512 VNNI on this CPU; only the scalar GeMM is tested");
+  return t;
+}
+
+// Random weights of the type's full range (extremes included), random zero points and scales.
+int_weights random_weights(weight_type type, std::size_t N, std::size_t K, std::size_t Gw,
+                           std::uint32_t seed) {
+  std::mt19937 rng(seed);
+  const int lo = type == weight_type::int4_sym ? -8 : type == weight_type::int4_asym ? 0 : -128;
+  const int hi = type == weight_type::int4_sym ? 7 : type == weight_type::int4_asym ? 15 : 127;
+  std::uniform_int_distribution<int> q(lo, hi), z(0, 15);
+  std::uniform_real_distribution<float> s(1e-3f, 0.1f);
+  const std::size_t KG = (K + Gw - 1) / Gw;
+  std::vector<std::int8_t> qs(N * K);
+  for (auto& v : qs) v = static_cast<std::int8_t>(q(rng));
+  std::vector<std::uint8_t> zs(type == weight_type::int4_asym ? N * KG : 0);
+  for (auto& v : zs) v = static_cast<std::uint8_t>(z(rng));
+  std::vector<std::uint16_t> ss(N * KG);
+  for (auto& v : ss) v = fp16::from_float(rng() % 7 == 0 ? -s(rng) : s(rng)).bits();
+  return int_weights::from_quantized(type, N, K, Gw, qs, zs, ss);
+}
+
+// Checks every kernel and thread count against the oracle; returns the number of mismatches.
+std::size_t check_all(const activation_tensor& X, const int_weights& W, accumulate mode) {
+  std::size_t oracle_overflows = 0;
+  const auto want = oracle_gemm(X, W, mode, &oracle_overflows);
+  std::size_t bad = 0;
+  for (const auto* k : gemm_tables()) {
+    for (int threads : {1, 3}) {
+      gemm_stats stats;
+      const Eigen::MatrixXf y = gemm(X, W, {mode, threads, k, &stats});
+      for (std::size_t t = 0; t < X.rows(); ++t)
+        for (std::size_t n = 0; n < W.rows(); ++n)
+          bad += !same_result(y(Eigen::Index(t), Eigen::Index(n)), want[t * W.rows() + n]);
+      bad += stats.fp16_overflows != oracle_overflows;
+    }
+  }
+  return bad;
+}
+
+}  // namespace
+
+TEST_CASE("GeMM is bit-exact on LLM-like data for every G, M, weight type and mode", "[gemm]") {
+  const std::size_t T = 5, N = 40;
+  for (int G : {8, 32, 64, 128, 256}) {
+    const std::size_t K = 2 * 256 + std::size_t(G);  // a few groups, not a multiple of 256
+    const auto bits = llm_activations(T, K, std::uint32_t(G));
+    for (int M : {1, 3, 4, 7, 8, 11, 13, 14, 15, 16}) {
+      const auto X = activation_tensor::encode(format{G, M}, bits.data(), T, K, K);
+      for (auto type : all_weight_types) {
+        for (std::size_t Gw : {std::size_t(std::max(G, 128)), K}) {
+          const auto W = random_weights(type, N, K, Gw, std::uint32_t(M * 7 + G));
+          for (auto mode : {accumulate::fp32, accumulate::paper}) {
+            INFO("G " << G << " M " << M << " " << to_string(type) << " Gw " << Gw << " mode "
+                      << int(mode));
+            REQUIRE(check_all(X, W, mode) == 0);
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("GeMM awkward shapes: T in 1, 2, 3, 17; N in 1, 15, 33; K not a group multiple",
+          "[gemm]") {
+  for (std::size_t T : {1, 2, 3, 17}) {
+    for (std::size_t N : {1, 15, 33}) {
+      for (std::size_t K : {64, 192, 200}) {
+        const auto bits = llm_activations(T, K, std::uint32_t(T * N + K));
+        const auto X = activation_tensor::encode(format{64, 6}, bits.data(), T, K, K);
+        for (auto type : all_weight_types) {
+          const auto W = random_weights(type, N, K, 64, std::uint32_t(N));
+          INFO("T " << T << " N " << N << " K " << K << " " << to_string(type));
+          REQUIRE(check_all(X, W, accumulate::fp32) == 0);
+          REQUIRE(check_all(X, W, accumulate::paper) == 0);
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("GeMM edge cases: zeros, -0, subnormals, +-65504, outliers, extreme weights", "[gemm]") {
+  const std::size_t T = 6, K = 128, N = 17;
+  std::vector<std::uint16_t> bits(T * K, 0);
+  for (std::size_t k = 0; k < K; ++k) {
+    bits[0 * K + k] = k % 2 ? 0x8000 : 0x0000;                                      // +-0 only
+    bits[1 * K + k] = std::uint16_t(k % 1024) | (k % 3 ? 0 : 0x8000);               // subnormals
+    bits[2 * K + k] = k % 2 ? 0x7BFF : 0xFBFF;                                      // +-65504
+    bits[3 * K + k] = k == 5 ? 0x7800 : fp16::from_float(0.01f * float(k)).bits();  // outlier
+    bits[4 * K + k] = 0x7BFF;                                                       // all +65504
+    bits[5 * K + k] = fp16::from_float(k % 2 ? -1.0f : 1.0f).bits();
+  }
+  for (auto type : all_weight_types) {
+    // Weights at their extremes: all minimum, all maximum, alternating.
+    const int lo = type == weight_type::int4_sym ? -8 : type == weight_type::int4_asym ? 0 : -128;
+    const int hi = type == weight_type::int4_sym ? 7 : type == weight_type::int4_asym ? 15 : 127;
+    std::vector<std::int8_t> q(N * K);
+    for (std::size_t i = 0; i < q.size(); ++i)
+      q[i] = std::int8_t(i / K % 3 == 0 ? lo : i / K % 3 == 1 ? hi : (i % 2 ? lo : hi));
+    const std::size_t KG = 1;
+    std::vector<std::uint8_t> z(type == weight_type::int4_asym ? N * KG : 0);
+    for (std::size_t i = 0; i < z.size(); ++i) z[i] = std::uint8_t(i % 2 ? 15 : 0);
+    std::vector<std::uint16_t> s(N * KG, fp16::from_float(1.0f).bits());
+    s[3] = 0x7BFF;  // the largest scale
+    s[4] = 0x0001;  // the smallest
+    const auto W = int_weights::from_quantized(type, N, K, K, q, z, s);
+    for (int M : {4, 7, 11, 16}) {
+      for (auto round : {rounding::truncate, rounding::nearest_even}) {
+        const auto X = activation_tensor::encode(format{64, M, round}, bits.data(), T, K, K);
+        INFO(to_string(type) << " M " << M);
+        REQUIRE(check_all(X, W, accumulate::fp32) == 0);
+        REQUIRE(check_all(X, W, accumulate::paper) == 0);
+      }
+    }
+  }
+}
+
+TEST_CASE("paper mode counts FP16 overflows of group results", "[gemm]") {
+  // 64 x 65504 x 7 overflows FP16; the fp32 mode keeps it.
+  const std::vector<std::uint16_t> bits(64, 0x7BFF);
+  const auto X = activation_tensor::encode(format{64, 11}, bits.data(), 1, 64, 64);
+  const auto W =
+      int_weights::from_quantized(weight_type::int4_sym, 1, 64, 64, std::vector<std::int8_t>(64, 7),
+                                  {}, std::vector<std::uint16_t>{0x3C00});
+  for (const auto* k : gemm_tables()) {
+    gemm_stats stats;
+    const Eigen::MatrixXf paper = gemm(X, W, {accumulate::paper, 1, k, &stats});
+    CHECK(std::isinf(paper(0, 0)));
+    CHECK(stats.fp16_overflows == 1);
+    const Eigen::MatrixXf fp32 = gemm(X, W, {accumulate::fp32, 1, k, nullptr});
+    CHECK(fp32(0, 0) == 64.0f * 65504.0f * 7.0f);
+  }
+}
+
+TEST_CASE("a non-finite group (propagate) makes every output of its row NaN", "[gemm]") {
+  auto bits = llm_activations(3, 256, 4);
+  bits[1 * 256 + 130] = 0x7E00;  // NaN in row 1, group 2
+  const auto X = activation_tensor::encode(format{64, 7, rounding::truncate, nonfinite::propagate},
+                                           bits.data(), 3, 256, 256);
+  const auto W = random_weights(weight_type::int4_sym, 20, 256, 128, 1);
+  for (const auto* k : gemm_tables()) {
+    for (auto mode : {accumulate::fp32, accumulate::paper}) {
+      const Eigen::MatrixXf y = gemm(X, W, {mode, 2, k, nullptr});
+      CHECK(y.row(1).array().isNaN().all());
+      CHECK_FALSE(y.row(0).array().isNaN().any());
+      CHECK_FALSE(y.row(2).array().isNaN().any());
+    }
+  }
+}
+
+TEST_CASE("GeMM writes into Eigen::Ref blocks and rejects shapes that do not fit", "[gemm]") {
+  const auto bits = llm_activations(4, 128, 2);
+  const auto X = activation_tensor::encode(format{64, 5}, bits.data(), 4, 128, 128);
+  const auto W = random_weights(weight_type::int4_asym, 9, 128, 128, 3);
+  Eigen::MatrixXf big = Eigen::MatrixXf::Constant(10, 20, -7.0f);
+  gemm(X, W, big.block(2, 3, 4, 9));
+  const Eigen::MatrixXf y = gemm(X, W);
+  CHECK(big.block(2, 3, 4, 9) == y);
+  CHECK(big(0, 0) == -7.0f);
+  CHECK(big(6, 12) == -7.0f);
+  CHECK(reference_gemm(X, W) == y);
+
+  const auto W_other_k = random_weights(weight_type::int4_sym, 9, 192, 64, 3);
+  CHECK_THROWS_WITH(gemm(X, W_other_k), Catch::Contains("K = 128") && Catch::Contains("K = 192"));
+  const auto X8 = activation_tensor::encode(format{128, 5}, bits.data(), 4, 128, 128);
+  const auto W64 = random_weights(weight_type::int4_sym, 9, 128 * 3, 64, 3);
+  const auto X128 =
+      activation_tensor::encode(format{128, 5}, llm_activations(4, 384, 1).data(), 4, 384, 384);
+  CHECK_THROWS_WITH(gemm(X128, W64), Catch::Contains("Gw = 64") && Catch::Contains("G = 128"));
+  Eigen::MatrixXf wrong(3, 9);
+  CHECK_THROWS_AS(gemm(X, W, wrong), shape_error);
+  CHECK_THROWS_AS(gemm(X, W, {accumulate::fp32, 0, nullptr, nullptr}), error);
+  (void)X8;
+}

@@ -1,0 +1,97 @@
+// Integer weights: ranges checked on load, round-to-nearest quantization, memory cost.
+#include <catch2/catch.hpp>
+
+#include <anda/storage/int_weights.hpp>
+
+#include <random>
+
+using namespace anda;
+
+TEST_CASE("bits_per_element matches the bytes held", "[weights]") {
+  for (auto type : {weight_type::int4_sym, weight_type::int4_asym, weight_type::int8_sym}) {
+    for (std::size_t Gw : {64, 128, 4096}) {
+      const Eigen::MatrixXf w = Eigen::MatrixXf::Random(64, 4096);
+      const auto W = int_weights::quantize(w, type, Gw);
+      const double stored = double(W.padded_rows() * W.padded_cols());
+      CHECK(8.0 * double(W.storage_bytes()) / stored ==
+            Approx(W.bits_per_element()).epsilon(1e-12));
+      const double expected = (type == weight_type::int8_sym ? 8 : 4) + 16.0 / double(Gw) +
+                              (type == weight_type::int4_asym ? 8.0 / double(Gw) : 0.0);
+      CHECK(W.bits_per_element() == expected);
+    }
+  }
+}
+
+TEST_CASE("from_quantized keeps q, z and scales and refuses what is out of range", "[weights]") {
+  const std::size_t N = 19, K = 300, Gw = 128, KG = 3;
+  std::mt19937 rng(1);
+  std::vector<std::int8_t> q(N * K);
+  for (auto& v : q) v = std::int8_t(int(rng() % 16));
+  std::vector<std::uint8_t> z(N * KG);
+  for (auto& v : z) v = std::uint8_t(rng() % 16);
+  std::vector<std::uint16_t> s(N * KG);
+  for (auto& v : s) v = fp16::from_float(float(rng() % 100 + 1) / 512.0f).bits();
+  const auto W = int_weights::from_quantized(weight_type::int4_asym, N, K, Gw, q, z, s);
+  for (std::size_t n = 0; n < N; ++n) {
+    for (std::size_t k = 0; k < K; ++k) {
+      REQUIRE(W.q(n, k) == q[n * K + k]);
+      REQUIRE(W.w(n, k) == q[n * K + k] - z[n * KG + k / Gw]);
+      REQUIRE(W.dequantized(n, k) ==
+              float(W.w(n, k)) * fp16::from_bits(s[n * KG + k / Gw]).to_float());
+    }
+    for (std::size_t g = 0; g < KG; ++g) REQUIRE(W.scale(n, g).bits() == s[n * KG + g]);
+  }
+  auto bad_q = q;
+  bad_q[5] = 16;
+  CHECK_THROWS_WITH(int_weights::from_quantized(weight_type::int4_asym, N, K, Gw, bad_q, z, s),
+                    Catch::Contains("q = 16") && Catch::Contains("[0, 15]"));
+  std::vector<std::int8_t> sym(N * K, 0);
+  sym[K + 5] = -9;
+  CHECK_THROWS_WITH(int_weights::from_quantized(weight_type::int4_sym, N, K, Gw, sym, {}, s),
+                    Catch::Contains("q = -9 at (1, 5)"));
+  CHECK(int_weights::from_quantized(weight_type::int8_sym, 1, 8, 8,
+                                    std::vector<std::int8_t>(8, -128), {},
+                                    std::vector<std::uint16_t>{0x3C00})
+            .w(0, 3) == -128);
+  auto bad_z = z;
+  bad_z[2] = 16;
+  CHECK_THROWS_WITH(int_weights::from_quantized(weight_type::int4_asym, N, K, Gw, q, bad_z, s),
+                    Catch::Contains("zero point 16"));
+  auto bad_s = s;
+  bad_s[4] = 0x7C00;
+  CHECK_THROWS_WITH(int_weights::from_quantized(weight_type::int4_asym, N, K, Gw, q, z, bad_s),
+                    Catch::Contains("not finite"));
+  CHECK_THROWS_AS(int_weights::from_quantized(weight_type::int4_asym, N, K, Gw, q, {}, s),
+                  shape_error);
+  CHECK_THROWS_AS(int_weights::from_quantized(weight_type::int4_sym, N, K, Gw, sym, z, s),
+                  shape_error);
+  CHECK_THROWS_AS(int_weights::from_quantized(weight_type::int4_sym, N, K - 1, Gw, sym, {}, s),
+                  shape_error);
+  CHECK_THROWS_WITH(int_weights::from_quantized(weight_type::int4_sym, N, K, 100, sym, {}, s),
+                    Catch::Contains("Gw = 100"));
+}
+
+TEST_CASE("round-to-nearest quantization stays within half a step", "[weights]") {
+  Eigen::MatrixXf w = Eigen::MatrixXf::Random(33, 260);
+  w(4, 17) = 9.0f;  // an outlier channel group
+  w.row(7).setZero();
+  for (auto type : {weight_type::int4_sym, weight_type::int4_asym, weight_type::int8_sym}) {
+    const auto W = int_weights::quantize(w, type, 64);
+    const Eigen::MatrixXf d = W.dequantize();
+    for (Eigen::Index n = 0; n < w.rows(); ++n) {
+      for (Eigen::Index k = 0; k < w.cols(); ++k) {
+        const float step = W.scale(std::size_t(n), std::size_t(k) / 64).to_float();
+        INFO(to_string(type) << " at " << n << "," << k);
+        REQUIRE(std::abs(d(n, k) - w(n, k)) <= 0.5f * step * 1.001f + 1e-7f);
+      }
+    }
+    CHECK(d.row(7).isZero());
+  }
+  Eigen::MatrixXf inf = w;
+  inf(0, 0) = INFINITY;
+  CHECK_THROWS_WITH(int_weights::quantize(inf, weight_type::int4_sym),
+                    Catch::Contains("not finite"));
+  Eigen::MatrixXf huge = w * 1e6f;
+  CHECK_THROWS_WITH(int_weights::quantize(huge, weight_type::int4_sym),
+                    Catch::Contains("FP16 range"));
+}
