@@ -289,7 +289,8 @@ nlohmann::ordered_json comparison_json(const whatif_options& o, const hw::compar
                       {"macs", g.g.macs()},
                       {"cycles", g.cycles * g.g.count},
                       {"bound", g.memory_bound ? "memory" : "compute"},
-                      {"dram_bits", g.tr.dram_bits() * static_cast<double>(g.g.count)}});
+                      {"dram_bits", g.tr.dram_bits() * static_cast<double>(g.g.count)},
+                      {"energy_first_principles_j", split_json(g.first_principles)}});
     designs[name] = {{"cycles", k.cycles},
                      {"latency_s", k.latency_s},
                      {"energy_j", k.paper_calibrated.total_j()},
