@@ -2,7 +2,7 @@
 # Installs the Debian 12 packages that anda builds, tests and benchmarks with.
 set -euo pipefail
 pkgs=(build-essential cmake ninja-build libeigen3-dev catch2 libbenchmark-dev libboost-dev
-      libcli11-dev nlohmann-json3-dev)
+      libcli11-dev nlohmann-json3-dev libdnnl-dev)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
