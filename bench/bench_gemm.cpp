@@ -26,7 +26,8 @@ Eigen::MatrixXf llm_activations(std::size_t T, std::size_t K) {
   std::normal_distribution<float> gauss;
   Eigen::MatrixXf x(T, K);
   for (Eigen::Index k = 0; k < x.cols(); ++k)
-    for (Eigen::Index t = 0; t < x.rows(); ++t) x(t, k) = gauss(rng) * (k % 97 == 13 ? 30.0f : 1.0f);
+    for (Eigen::Index t = 0; t < x.rows(); ++t)
+      x(t, k) = gauss(rng) * (k % 97 == 13 ? 30.0f : 1.0f);
   return x;
 }
 
@@ -35,13 +36,14 @@ Eigen::MatrixXf random_weights(std::size_t N, std::size_t K) {
 }
 
 void report(benchmark::State& state, std::size_t T, std::size_t K, std::size_t N) {
-  state.counters["GOP/s"] = benchmark::Counter(2.0 * double(T * K * N),
-                                               benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["GOP/s"] =
+      benchmark::Counter(2.0 * double(T * K * N), benchmark::Counter::kIsIterationInvariantRate);
 }
 
 void bm_anda(benchmark::State& state, std::size_t K, std::size_t N, std::size_t T, int M) {
   const auto X = anda::activation_tensor::encode(anda::format{64, M}, llm_activations(T, K));
-  const auto W0 = anda::int_weights::quantize(random_weights(N, K), anda::weight_type::int4_sym, 128);
+  const auto W0 =
+      anda::int_weights::quantize(random_weights(N, K), anda::weight_type::int4_sym, 128);
   const std::vector<anda::int_weights> W(copies_for(W0.storage_bytes(), T), W0);
   Eigen::MatrixXf y(T, N);
   std::size_t i = 0;
@@ -66,9 +68,12 @@ void bm_eigen_f32(benchmark::State& state, std::size_t K, std::size_t N, std::si
 }
 
 // FP16 -> FP32 with F16C, 16 at a time (K is a multiple of 16 for every shape here).
-__attribute__((target("avx512f,f16c"))) void widen(const Eigen::half* src, float* dst, std::size_t n) {
+__attribute__((target("avx512f,f16c"))) void widen(const Eigen::half* src, float* dst,
+                                                   std::size_t n) {
   for (std::size_t i = 0; i < n; i += 16)
-    _mm512_storeu_ps(dst + i, _mm512_maskz_cvtph_ps(0xFFFF, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + i))));
+    _mm512_storeu_ps(dst + i,
+                     _mm512_maskz_cvtph_ps(
+                         0xFFFF, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + i))));
 }
 
 void bm_dequant_f16_panel(benchmark::State& state, std::size_t K, std::size_t N, std::size_t T) {
@@ -99,12 +104,12 @@ void bm_onednn_s8(benchmark::State& state, std::size_t K, std::size_t N, std::si
   using tag = memory::format_tag;
   engine eng(engine::kind::cpu, 0);
   stream s(eng);
-  const memory::dims src_dims{memory::dim(T), memory::dim(K)}, wei_dims{memory::dim(K), memory::dim(N)},
-      dst_dims{memory::dim(T), memory::dim(N)};
-  const auto pd = matmul::primitive_desc(
-      matmul::desc(memory::desc(src_dims, dt::u8, tag::ab), memory::desc(wei_dims, dt::s8, tag::any),
-                   memory::desc(dst_dims, dt::s32, tag::ab)),
-      eng);
+  const memory::dims src_dims{memory::dim(T), memory::dim(K)},
+      wei_dims{memory::dim(K), memory::dim(N)}, dst_dims{memory::dim(T), memory::dim(N)};
+  const auto pd = matmul::primitive_desc(matmul::desc(memory::desc(src_dims, dt::u8, tag::ab),
+                                                      memory::desc(wei_dims, dt::s8, tag::any),
+                                                      memory::desc(dst_dims, dt::s32, tag::ab)),
+                                         eng);
   std::vector<std::uint8_t> src(T * K, 77);
   std::vector<std::int8_t> wei_user(K * N);
   std::mt19937 rng(2);
@@ -121,7 +126,9 @@ void bm_onednn_s8(benchmark::State& state, std::size_t K, std::size_t N, std::si
   const matmul prim(pd);
   std::size_t i = 0;
   for (auto _ : state) {
-    prim.execute(s, {{DNNL_ARG_SRC, src_m}, {DNNL_ARG_WEIGHTS, wei[i++ % wei.size()]}, {DNNL_ARG_DST, dst_m}});
+    prim.execute(
+        s,
+        {{DNNL_ARG_SRC, src_m}, {DNNL_ARG_WEIGHTS, wei[i++ % wei.size()]}, {DNNL_ARG_DST, dst_m}});
     s.wait();
   }
   report(state, T, K, N);
@@ -177,14 +184,20 @@ void register_all() {
       for (int M : {4, 7, 11})
         benchmark::RegisterBenchmark(("gemm/anda/" + shape + t + "/M:" + std::to_string(M)).c_str(),
                                      bm_anda, l.K, l.N, T, M)
-            ->Unit(benchmark::kMillisecond)->UseRealTime();
-      benchmark::RegisterBenchmark(("gemm/eigen_f32/" + shape + t).c_str(), bm_eigen_f32, l.K, l.N, T)
-          ->Unit(benchmark::kMillisecond)->UseRealTime();
+            ->Unit(benchmark::kMillisecond)
+            ->UseRealTime();
+      benchmark::RegisterBenchmark(("gemm/eigen_f32/" + shape + t).c_str(), bm_eigen_f32, l.K, l.N,
+                                   T)
+          ->Unit(benchmark::kMillisecond)
+          ->UseRealTime();
       benchmark::RegisterBenchmark(("gemm/dequant_f16_panel/" + shape + t).c_str(),
                                    bm_dequant_f16_panel, l.K, l.N, T)
-          ->Unit(benchmark::kMillisecond)->UseRealTime();
-      benchmark::RegisterBenchmark(("gemm/onednn_s8/" + shape + t).c_str(), bm_onednn_s8, l.K, l.N, T)
-          ->Unit(benchmark::kMillisecond)->UseRealTime();
+          ->Unit(benchmark::kMillisecond)
+          ->UseRealTime();
+      benchmark::RegisterBenchmark(("gemm/onednn_s8/" + shape + t).c_str(), bm_onednn_s8, l.K, l.N,
+                                   T)
+          ->Unit(benchmark::kMillisecond)
+          ->UseRealTime();
     }
   }
 }

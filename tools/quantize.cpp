@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <limits>
 #include <stdexcept>
@@ -53,7 +54,7 @@ quantize_report measure(const activation_tensor& t, const std::vector<std::uint1
         rep.max_abs_error = std::max(rep.max_abs_error, std::abs(x - v));
         rep.signal += x * x;
         rep.noise += (x - v) * (x - v);
-        if (x != 0 && v == 0) ++rep.flushed;
+        if (!h.is_zero() && v == 0) ++rep.flushed;  // by Anda, not by the FP16 conversion
         if (reference::rounded_magnitude(h, E, fmt.mantissa(), fmt.round()) > fmt.max_magnitude())
           ++rep.saturated;
       }
@@ -79,7 +80,9 @@ int run_quantize(const quantize_options& o) {
   // The input as float (for the error report) and as FP16 bits (what gets encoded).
   std::vector<float> input(a.size());
   std::vector<std::uint16_t> bits(a.size());
-  if (a.dtype == io::npy_dtype::float16) {
+  if (a.data.empty()) {
+    // nothing to copy: an empty array encodes to an empty tensor
+  } else if (a.dtype == io::npy_dtype::float16) {
     std::memcpy(bits.data(), a.data.data(), a.data.size());
     for (std::size_t i = 0; i < bits.size(); ++i) input[i] = fp16::from_bits(bits[i]).to_float();
   } else {

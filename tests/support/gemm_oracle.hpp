@@ -30,6 +30,7 @@ inline double round_to_fp16(double x) {
   const auto& L = fp16_ladder();
   const double a = std::abs(x);
   if (a >= 65520.0) return std::copysign(INFINITY, x);  // 65520 is the tie with 2^16: to even
+  if (a > 65504.0) return std::copysign(65504.0, x);
   const auto hi = std::lower_bound(L.begin(), L.end(), a);
   if (*hi == a) return x;
   const auto lo = hi - 1;

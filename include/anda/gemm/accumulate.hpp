@@ -19,7 +19,7 @@ struct gemm_stats {
   std::size_t fp16_overflows = 0;
 };
 
-// p * 2^k rounded to FP16 (nearest even; +-Inf beyond 65504), returned as the exact float.
+// p * 2^k rounded to FP16 (nearest even; from 65520 up, +-Inf), returned as the exact float.
 // Integer rounding, so it is exact for every int32 p (a float detour would round twice).
 inline float round_scaled_to_fp16(std::int32_t p, int k) {
   if (p == 0) return 0.0f;

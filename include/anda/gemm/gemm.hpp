@@ -29,15 +29,17 @@ inline constexpr gemm_table scalar_gemm_kernels{"scalar", scalar_prepare, scalar
 
 inline const gemm_table* avx512_gemm_kernels() {
 #ifdef ANDA_HAVE_AVX512_GEMM
-  static const bool available = cpu_has_avx512();
+  static const bool available = cpu_has_avx512_vnni();
   return available ? &avx512::gemm_kernels : nullptr;
 #else
   return nullptr;
 #endif
 }
 
+// AVX-512 VNNI where the selected ISA is AVX-512 and the CPU has VNNI; else the scalar path.
 inline const gemm_table& gemm_kernels() {
-  return selected_isa() == isa::avx512 ? *avx512_gemm_kernels() : scalar_gemm_kernels;
+  const gemm_table* fast = avx512_gemm_kernels();
+  return selected_isa() == isa::avx512 && fast ? *fast : scalar_gemm_kernels;
 }
 
 }  // namespace simd
@@ -49,7 +51,8 @@ struct gemm_options {
   gemm_stats* stats = nullptr;                // optional: FP16 overflows in paper mode
 };
 
-// Writes Y = X * W^T into y (T x N, any storage order or stride that Eigen::Ref accepts).
+// Writes Y = X * W^T into y: a T x N column-major matrix or block of one (any outer stride).
+// Worker threads are started per call; results are identical for any thread count.
 inline void gemm(const activation_tensor& X, const int_weights& W,
                  Eigen::Ref<Eigen::MatrixXf, 0, Eigen::OuterStride<>> y,
                  const gemm_options& opt = {}) {

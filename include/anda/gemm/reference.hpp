@@ -20,7 +20,7 @@ inline void check_gemm_shapes(const activation_tensor& X, const int_weights& W) 
   if (X.cols() != W.cols())
     throw shape_error("gemm: X has K = " + std::to_string(X.cols()) +
                       " columns, W has K = " + std::to_string(W.cols()));
-  if (W.scale_group() % std::size_t(X.fmt().group()) != 0 && W.scale_group() != W.cols())
+  if (W.scale_group() % std::size_t(X.fmt().group()) != 0 && W.scale_group() < W.cols())
     throw shape_error(
         "gemm: the weight scale group Gw = " + std::to_string(W.scale_group()) +
         " is not a multiple of the activation group G = " + std::to_string(X.fmt().group()));

@@ -213,6 +213,7 @@ inline std::vector<std::uint8_t> format_npy(std::span<const float> values,
   std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + dims + "), }";
   while ((10 + header.size() + 1) % 64 != 0) header += ' ';
   header += '\n';
+  if (header.size() > 0xFFFF) throw npy_error("write_npy: header too long for .npy version 1.0");
   const std::uint8_t prefix[10] = {0x93,
                                    'N',
                                    'U',
@@ -247,7 +248,12 @@ inline void write_npy(const std::filesystem::path& path, std::span<const float> 
       throw npy_error(path.string() + ": write error");
     }
   }
-  std::filesystem::rename(tmp, path);
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) {
+    std::filesystem::remove(tmp);
+    throw npy_error(path.string() + ": cannot write (" + ec.message() + ")");
+  }
 }
 
 }  // namespace anda::io

@@ -17,6 +17,13 @@
 
 #define ANDA_TARGET_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,f16c")))
 
+// GCC 12 warns about the deliberately undefined pass-through operand inside its own intrinsics
+// (_mm512_undefined_*, GCC bug 105593); nothing of ours is uninitialised.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
 // Inline functions with external linkage: every translation unit sees the same definitions
 // with the same target attributes (no per-TU -march), so the ODR holds.
 namespace anda::simd::avx512 {
@@ -73,7 +80,8 @@ ANDA_TARGET_AVX512 inline __m512i magnitudes(__m512i magnitude_bits, __m512i E, 
   return _mm512_min_epu16(m, _mm512_set1_epi16(static_cast<short>((1u << M) - 1u)));
 }
 
-ANDA_TARGET_AVX512 inline std::size_t encode(const encode_job& job) {
+// Groups of 8, 16 or 32: one vector of 32 values holds 32 / G whole groups (a segmented max).
+ANDA_TARGET_AVX512 inline std::size_t encode_narrow(const encode_job& job) {
   const int G = job.fmt.group();
   const int M = job.fmt.mantissa();
   const rounding round = job.fmt.round();
@@ -81,15 +89,14 @@ ANDA_TARGET_AVX512 inline std::size_t encode(const encode_job& job) {
   const std::size_t groups = groups_per_row(job.cols, G);
   const std::size_t plane_bytes = job.fmt.plane_bytes();
   const std::size_t group_bytes = job.fmt.group_bytes();
-  // A block is one group (G >= 32) or one vector of 32 / G groups (G < 32).
-  const int block = std::max(G, 32);
-  const int vectors = block / 32;
+  // A block is one vector of 32 values: 32 / G groups.
+  constexpr int block = 32, vectors = 1;
   const int groups_per_block = block / G;
   const std::size_t blocks = (groups * G + block - 1) / block;
   const __m512i magnitude_mask = _mm512_set1_epi16(0x7FFF);
   const __m512i nonfinite_field = _mm512_set1_epi16(0x7C00);
-  __m512i bits[8];
-  __m512i abs[8];
+  __m512i bits[vectors];
+  __m512i abs[vectors];
   alignas(64) std::uint16_t exponent_lanes[32];
 
   for (std::size_t r = 0; r < job.rows; ++r) {
@@ -129,19 +136,95 @@ ANDA_TARGET_AVX512 inline std::size_t encode(const encode_job& job) {
                   ? _mm512_movepi16_mask(bits[v])
                   : _mm512_test_epi16_mask(m, _mm512_set1_epi16(static_cast<short>(1u << (M - p))));
           const std::uint32_t word = plane;
-          if (G >= 32) {
-            std::memcpy(out + p * plane_bytes + 4 * v, &word, 4);
-          } else {
-            for (std::size_t j = 0; j < stored_groups; ++j) {
-              const std::uint32_t part = word >> (j * G);
-              std::memcpy(out + j * group_bytes + p * plane_bytes, &part, plane_bytes);
-            }
+          for (std::size_t j = 0; j < stored_groups; ++j) {
+            const std::uint32_t part = word >> (j * G);
+            std::memcpy(out + j * group_bytes + p * plane_bytes, &part, plane_bytes);
           }
         }
       }
     }
   }
   return all_encoded;
+}
+
+// The low bytes of 2 x 32 16-bit lanes, in lane order.
+ANDA_TARGET_AVX512 inline __m512i narrow_to_bytes(__m512i lo32, __m512i hi32) {
+  return _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvtepi16_epi8(lo32)),
+                            _mm512_cvtepi16_epi8(hi32), 1);
+}
+
+// 32 values of a row from `start`, zeros beyond its `cols` values.
+ANDA_TARGET_AVX512 inline __m512i load_row(const std::uint16_t* row, std::size_t cols,
+                                           std::size_t start) {
+  if (start + 32 <= cols) return _mm512_loadu_si512(row + start);
+  const auto valid = static_cast<std::ptrdiff_t>(cols) - static_cast<std::ptrdiff_t>(start);
+  return _mm512_maskz_loadu_epi16(lanes_below(valid), row + std::min(start, cols));
+}
+
+// The 1 + M planes of 64 values (input bits b0, b1 and magnitudes m0, m1, 32 each): the
+// magnitudes narrowed to bytes in element order, then one byte test (64 bits) per plane.
+ANDA_TARGET_AVX512 inline void store_planes64(__m512i b0, __m512i b1, __m512i m0, __m512i m1, int M,
+                                              std::uint8_t* out, std::size_t plane_bytes) {
+  const std::uint64_t sign =
+      std::uint64_t{_mm512_movepi16_mask(b0)} | std::uint64_t{_mm512_movepi16_mask(b1)} << 32;
+  std::memcpy(out, &sign, 8);
+  const __m512i low = narrow_to_bytes(m0, m1);
+  const __m512i high =
+      M > 8 ? narrow_to_bytes(_mm512_srli_epi16(m0, 8), _mm512_srli_epi16(m1, 8)) : low;
+  for (int p = 1; p <= M; ++p) {
+    const int bit = M - p;
+    const std::uint64_t plane = _mm512_test_epi8_mask(
+        bit >= 8 ? high : low, _mm512_set1_epi8(static_cast<char>(1u << (bit & 7))));
+    std::memcpy(out + p * plane_bytes, &plane, 8);
+  }
+}
+
+// Groups of 64, 128 or 256: the group maximum is reduced to a scalar, then each run of 64
+// values is re-read (from L1) and written as 64-bit plane words.
+ANDA_TARGET_AVX512 inline std::size_t encode_wide(const encode_job& job) {
+  const int G = job.fmt.group();
+  const int M = job.fmt.mantissa();
+  const bool reject = job.fmt.nonfinite_policy() == nonfinite::reject;
+  const std::size_t groups = groups_per_row(job.cols, G);
+  const std::size_t plane_bytes = job.fmt.plane_bytes();
+  const __m512i magnitude_mask = _mm512_set1_epi16(0x7FFF);
+  for (std::size_t r = 0; r < job.rows; ++r) {
+    const std::uint16_t* row = job.src + r * job.src_stride;
+    for (std::size_t g = 0; g < groups; ++g) {
+      const std::size_t first = g * G;
+      __m512i largest = _mm512_setzero_si512();
+      for (std::size_t start = first; start < first + G; start += 32) {
+        _mm_prefetch(reinterpret_cast<const char*>(row + start) + 2048, _MM_HINT_T0);
+        largest = _mm512_max_epu16(
+            largest, _mm512_and_si512(load_row(row, job.cols, start), magnitude_mask));
+      }
+      // The largest |x| bit pattern carries E (zero: 0, subnormal: 1, Inf/NaN: >= 0x7C00).
+      const __m512i pairs = _mm512_max_epu32(_mm512_and_si512(largest, _mm512_set1_epi32(0xFFFF)),
+                                             _mm512_srli_epi32(largest, 16));
+      const unsigned top = _mm512_reduce_max_epu32(pairs);
+      const std::size_t index = r * groups + g;
+      const bool nonfinite_group = top >= 0x7C00;
+      if (nonfinite_group && reject) return index;
+      const unsigned E = nonfinite_group ? 31u : std::max(top >> 10, top ? 1u : 0u);
+      job.exponents[index] = static_cast<std::uint8_t>(E);
+      const __m512i shared = _mm512_set1_epi16(static_cast<short>(E));
+      std::uint8_t* out = job.planes + index * job.fmt.group_bytes();
+      for (std::size_t start = first, w = 0; start < first + G; start += 64, ++w) {
+        const __m512i b0 = load_row(row, job.cols, start), b1 = load_row(row, job.cols, start + 32);
+        __m512i m0 = _mm512_setzero_si512(), m1 = m0;
+        if (!nonfinite_group) {
+          m0 = magnitudes(_mm512_and_si512(b0, magnitude_mask), shared, M, job.fmt.round());
+          m1 = magnitudes(_mm512_and_si512(b1, magnitude_mask), shared, M, job.fmt.round());
+        }
+        store_planes64(b0, b1, m0, m1, M, out + 8 * w, plane_bytes);
+      }
+    }
+  }
+  return all_encoded;
+}
+
+ANDA_TARGET_AVX512 inline std::size_t encode(const encode_job& job) {
+  return job.fmt.group() >= 64 ? encode_wide(job) : encode_narrow(job);
 }
 
 ANDA_TARGET_AVX512 inline void float_to_fp16(const float* src, std::uint16_t* dst, std::size_t n) {
@@ -157,5 +240,8 @@ inline constexpr kernel_table table{"avx512", encode, float_to_fp16};
 
 }  // namespace anda::simd::avx512
 
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 #undef ANDA_TARGET_AVX512
 #endif

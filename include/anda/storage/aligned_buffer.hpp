@@ -6,6 +6,7 @@
 #include <cstring>
 #include <memory>
 #include <new>
+#include <utility>
 
 namespace anda {
 
@@ -18,7 +19,8 @@ class aligned_buffer {
   aligned_buffer(const aligned_buffer& other) : aligned_buffer(other.size_) {
     if (size_) std::memcpy(data(), other.data(), size_);
   }
-  aligned_buffer(aligned_buffer&&) noexcept = default;
+  aligned_buffer(aligned_buffer&& other) noexcept
+      : data_{std::move(other.data_)}, size_{std::exchange(other.size_, 0)} {}
   aligned_buffer& operator=(aligned_buffer other) noexcept {
     std::swap(data_, other.data_);
     std::swap(size_, other.size_);

@@ -46,9 +46,9 @@ class int_weights {
   static constexpr std::size_t k_align = 256;  // K padding: the largest activation group
 
   // Ready-made arrays, row-major: q[N x K] (int8 values in the type's range), zeros[N x KG]
-  // (asymmetric only, else empty), scales[N x KG] as FP16 bits, KG = ceil(K / Gw). Gw must be a
-  // multiple of 8 (and of the activation group G at GeMM time). Throws anda::error naming the
-  // first bad value.
+  // (asymmetric only, else empty), scales[N x KG] as FP16 bits, KG = ceil(K / Gw). At GeMM time
+  // Gw must be a multiple of the activation group G, or at least K (per-channel scales). Throws
+  // anda::error naming the first bad value.
   static int_weights from_quantized(weight_type type, std::size_t N, std::size_t K, std::size_t Gw,
                                     std::span<const std::int8_t> q,
                                     std::span<const std::uint8_t> zeros,
@@ -98,6 +98,8 @@ class int_weights {
   // asymmetric: scale = fp16((max(w, 0) - min(w, 0)) / 15), z = clamp(round(-min / scale), 0, 15),
   // q = clamp(round(w / scale) + z, 0, 15). round() takes ties away from zero; the stored FP16
   // scale is the one divided by, so dequantize() gives back exactly what the GeMM multiplies.
+  // The error is at most half a step, plus the FP16 rounding of the scale at the range ends
+  // (asymmetric: plus the rounding of z, so up to one step at the clipped end).
   static int_weights quantize(const Eigen::Ref<const Eigen::MatrixXf>& W, weight_type type,
                               std::size_t Gw = 128) {
     const std::size_t N = W.rows(), K = W.cols();
@@ -192,9 +194,7 @@ class int_weights {
   int_weights(weight_type type, std::size_t N, std::size_t K, std::size_t Gw)
       : type_{type}, N_{N}, K_{K}, Gw_{Gw} {
     if (N == 0 || K == 0) throw shape_error("int_weights: N and K must be positive");
-    if (Gw == 0 || Gw % 8 != 0)
-      throw shape_error("int_weights: the scale group Gw = " + std::to_string(Gw) +
-                        " must be a positive multiple of 8");
+    if (Gw == 0) throw shape_error("int_weights: the scale group Gw must be positive");
     codes_ = aligned_buffer(padded_rows() / block_n * block_bytes());
     scales_ = aligned_buffer(2 * padded_rows() * scale_groups());
     if (type == weight_type::int4_asym) offsets_ = aligned_buffer(padded_rows() * scale_groups());
