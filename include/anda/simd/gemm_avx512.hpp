@@ -223,22 +223,33 @@ ANDA_TARGET_VNNI inline void vnni_tile_store(vnni_context& ctx, const gemm_job& 
 template <bool INT4>
 ANDA_TARGET_VNNI inline void vnni_rows(vnni_context& ctx, const gemm_job& job) {
   constexpr int NB = 2, TT = 4;
+  // Tokens in chunks whose int8 activations stay in L2 while every weight block passes by.
+  constexpr std::size_t token_chunk = 128;
   const std::size_t T = ctx.A->rows;
   const std::size_t nb_begin = job.n_begin / int_weights::block_n;
   const std::size_t nb_end = (job.n_end + int_weights::block_n - 1) / int_weights::block_n;
-  std::size_t nb = nb_begin;
-  auto rows_of = [&](auto tile_nb, std::size_t at) {
-    constexpr int nbs = decltype(tile_nb)::value;
-    std::size_t t = 0;
-    for (; t + TT <= T; t += TT) vnni_tile_store<TT, nbs, INT4>(ctx, job, t, at);
-    for (; t < T; ++t) vnni_tile_store<1, nbs, INT4>(ctx, job, t, at);
-  };
-  if (T < TT) {  // decode: one token, four channel blocks at a time
+  if (T < TT) {  // decode: each token against four channel blocks at a time
+    std::size_t nb = nb_begin;
     for (; nb + 4 <= nb_end; nb += 4)
       for (std::size_t t = 0; t < T; ++t) vnni_tile_store<1, 4, INT4>(ctx, job, t, nb);
+    for (; nb < nb_end; ++nb)
+      for (std::size_t t = 0; t < T; ++t) vnni_tile_store<1, 1, INT4>(ctx, job, t, nb);
+    return;
   }
-  for (; nb + NB <= nb_end; nb += NB) rows_of(std::integral_constant<int, NB>{}, nb);
-  for (; nb < nb_end; ++nb) rows_of(std::integral_constant<int, 1>{}, nb);
+  for (std::size_t t0 = 0; t0 < T; t0 += token_chunk) {
+    const std::size_t t1 = std::min(T, t0 + token_chunk);
+    std::size_t nb = nb_begin;
+    for (; nb + NB <= nb_end; nb += NB) {
+      std::size_t t = t0;
+      for (; t + TT <= t1; t += TT) vnni_tile_store<TT, NB, INT4>(ctx, job, t, nb);
+      for (; t < t1; ++t) vnni_tile_store<1, NB, INT4>(ctx, job, t, nb);
+    }
+    for (; nb < nb_end; ++nb) {
+      std::size_t t = t0;
+      for (; t + TT <= t1; t += TT) vnni_tile_store<TT, 1, INT4>(ctx, job, t, nb);
+      for (; t < t1; ++t) vnni_tile_store<1, 1, INT4>(ctx, job, t, nb);
+    }
+  }
 }
 
 // Runs a job on activations already prepared for VNNI.
