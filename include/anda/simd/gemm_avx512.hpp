@@ -134,8 +134,12 @@ ANDA_TARGET_VNNI inline void vnni_tile(vnni_context& ctx, std::size_t t0, std::s
         for (std::size_t k8 = 0; k8 < G / 8; ++k8) {
           __m512i lo[NB], hi[NB];
           for (int nb = 0; nb < NB; ++nb) {
-            const __m512i packed =
-                _mm512_load_si512(W.codes() + (nb0 + nb) * W.block_bytes() + (g * G / 8 + k8) * 64);
+            const std::uint8_t* at =
+                W.codes() + (nb0 + nb) * W.block_bytes() + (g * G / 8 + k8) * 64;
+            // Decode streams every weight once from DRAM: fetch 16 lines ahead of each stream.
+            if constexpr (TT == 1)
+              _mm_prefetch(reinterpret_cast<const char*>(at) + 1024, _MM_HINT_T0);
+            const __m512i packed = _mm512_load_si512(at);
             lo[nb] = _mm512_and_si512(packed, low_nibbles);
             hi[nb] = _mm512_and_si512(_mm512_srli_epi16(packed, 4), low_nibbles);
           }
