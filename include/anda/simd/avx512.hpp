@@ -147,6 +147,17 @@ ANDA_TARGET_AVX512 inline std::size_t encode_narrow(const encode_job& job) {
   return all_encoded;
 }
 
+// The paper's default case, truncation with M <= 11, where every aligned magnitude is S shifted
+// right by d + 11 - M >= 0 (counts above 15 give 0): `base` holds max(E, 1) + 11 - M.
+ANDA_TARGET_AVX512 inline __m512i truncated_magnitudes(__m512i magnitude_bits, __m512i base) {
+  const __m512i one = _mm512_set1_epi16(1);
+  const __m512i x = _mm512_max_epu16(_mm512_srli_epi16(magnitude_bits, 10), one);
+  // S = bits - (x - 1) * 1024: the hidden bit for normals, the fraction itself for subnormals.
+  const __m512i S =
+      _mm512_sub_epi16(magnitude_bits, _mm512_slli_epi16(_mm512_sub_epi16(x, one), 10));
+  return _mm512_srlv_epi16(S, _mm512_sub_epi16(base, x));
+}
+
 // The low bytes of 2 x 32 16-bit lanes, in lane order.
 ANDA_TARGET_AVX512 inline __m512i narrow_to_bytes(__m512i lo32, __m512i hi32) {
   return _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvtepi16_epi8(lo32)),
@@ -187,6 +198,12 @@ ANDA_TARGET_AVX512 inline std::size_t encode_wide(const encode_job& job) {
   const bool reject = job.fmt.nonfinite_policy() == nonfinite::reject;
   const std::size_t groups = groups_per_row(job.cols, G);
   const std::size_t plane_bytes = job.fmt.plane_bytes();
+  const std::size_t group_bytes = job.fmt.group_bytes();
+  const std::size_t cols = job.cols;
+  const rounding round = job.fmt.round();
+  const bool plain_shift = round == rounding::truncate && M <= 11;
+  std::uint8_t* const planes = job.planes;  // locals: byte stores may alias anything
+  std::uint8_t* const exponents = job.exponents;
   const __m512i magnitude_mask = _mm512_set1_epi16(0x7FFF);
   for (std::size_t r = 0; r < job.rows; ++r) {
     const std::uint16_t* row = job.src + r * job.src_stride;
@@ -195,26 +212,43 @@ ANDA_TARGET_AVX512 inline std::size_t encode_wide(const encode_job& job) {
       __m512i largest = _mm512_setzero_si512();
       for (std::size_t start = first; start < first + G; start += 32) {
         _mm_prefetch(reinterpret_cast<const char*>(row + start) + 2048, _MM_HINT_T0);
-        largest = _mm512_max_epu16(
-            largest, _mm512_and_si512(load_row(row, job.cols, start), magnitude_mask));
+        largest =
+            _mm512_max_epu16(largest, _mm512_and_si512(load_row(row, cols, start), magnitude_mask));
       }
-      // The largest |x| bit pattern carries E (zero: 0, subnormal: 1, Inf/NaN: >= 0x7C00).
-      const __m512i pairs = _mm512_max_epu32(_mm512_and_si512(largest, _mm512_set1_epi32(0xFFFF)),
-                                             _mm512_srli_epi32(largest, 16));
-      const unsigned top = _mm512_reduce_max_epu32(pairs);
+      // The largest |x| bit pattern carries E (zero: 0, subnormal: 1, Inf/NaN: >= 0x7C00); it is
+      // broadcast to every lane by a butterfly, so E never leaves the vector unit on the way.
+      largest = _mm512_max_epu16(largest, _mm512_shuffle_i64x2(largest, largest, 0x4E));
+      largest = _mm512_max_epu16(largest, _mm512_shuffle_i64x2(largest, largest, 0xB1));
+      largest = _mm512_max_epu16(largest, _mm512_shuffle_epi32(largest, _MM_PERM_BADC));
+      largest = _mm512_max_epu16(largest, _mm512_shuffle_epi32(largest, _MM_PERM_CDAB));
+      largest = _mm512_max_epu16(largest, _mm512_srli_epi32(largest, 16));
+      largest = _mm512_max_epu16(largest, _mm512_slli_epi32(largest, 16));
+      const unsigned top =
+          static_cast<std::uint16_t>(_mm_cvtsi128_si32(_mm512_castsi512_si128(largest)));
       const std::size_t index = r * groups + g;
       const bool nonfinite_group = top >= 0x7C00;
       if (nonfinite_group && reject) return index;
       const unsigned E = nonfinite_group ? 31u : std::max(top >> 10, top ? 1u : 0u);
-      job.exponents[index] = static_cast<std::uint8_t>(E);
-      const __m512i shared = _mm512_set1_epi16(static_cast<short>(E));
-      std::uint8_t* out = job.planes + index * job.fmt.group_bytes();
+      exponents[index] = static_cast<std::uint8_t>(E);
+      const __m512i one = _mm512_set1_epi16(1);
+      const __m512i shared =
+          _mm512_max_epu16(_mm512_srli_epi16(largest, 10), _mm512_min_epu16(largest, one));
+      const __m512i base = _mm512_add_epi16(_mm512_max_epu16(shared, one),
+                                            _mm512_set1_epi16(static_cast<short>(11 - M)));
+      std::uint8_t* out = planes + index * group_bytes;
       for (std::size_t start = first, w = 0; start < first + G; start += 64, ++w) {
-        const __m512i b0 = load_row(row, job.cols, start), b1 = load_row(row, job.cols, start + 32);
+        const __m512i b0 = load_row(row, cols, start), b1 = load_row(row, cols, start + 32);
         __m512i m0 = _mm512_setzero_si512(), m1 = m0;
-        if (!nonfinite_group) {
-          m0 = magnitudes(_mm512_and_si512(b0, magnitude_mask), shared, M, job.fmt.round());
-          m1 = magnitudes(_mm512_and_si512(b1, magnitude_mask), shared, M, job.fmt.round());
+        const __m512i a0 = _mm512_and_si512(b0, magnitude_mask);
+        const __m512i a1 = _mm512_and_si512(b1, magnitude_mask);
+        if (nonfinite_group) {
+          // magnitudes stay zero (format.md section 5)
+        } else if (plain_shift) {
+          m0 = truncated_magnitudes(a0, base);
+          m1 = truncated_magnitudes(a1, base);
+        } else {
+          m0 = magnitudes(a0, shared, M, round);
+          m1 = magnitudes(a1, shared, M, round);
         }
         store_planes64(b0, b1, m0, m1, M, out + 8 * w, plane_bytes);
       }
