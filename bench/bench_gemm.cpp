@@ -40,7 +40,8 @@ void report(benchmark::State& state, std::size_t T, std::size_t K, std::size_t N
       benchmark::Counter(2.0 * double(T * K * N), benchmark::Counter::kIsIterationInvariantRate);
 }
 
-void bm_anda(benchmark::State& state, std::size_t K, std::size_t N, std::size_t T, int M) {
+void bm_anda(benchmark::State& state, std::size_t K, std::size_t N, std::size_t T, int M,
+             int threads) {
   const auto X = anda::activation_tensor::encode(anda::format{64, M}, llm_activations(T, K));
   const auto W0 =
       anda::int_weights::quantize(random_weights(N, K), anda::weight_type::int4_sym, 128);
@@ -48,7 +49,7 @@ void bm_anda(benchmark::State& state, std::size_t K, std::size_t N, std::size_t 
   Eigen::MatrixXf y(T, N);
   std::size_t i = 0;
   for (auto _ : state) {
-    anda::gemm(X, W[i++ % W.size()], y);
+    anda::gemm(X, W[i++ % W.size()], y, {anda::accumulate::fp32, threads, nullptr, nullptr});
     benchmark::DoNotOptimize(y.data());
   }
   report(state, T, K, N);
@@ -183,7 +184,7 @@ void register_all() {
       const std::string t = "/T:" + std::to_string(T);
       for (int M : {4, 7, 11})
         benchmark::RegisterBenchmark(("gemm/anda/" + shape + t + "/M:" + std::to_string(M)).c_str(),
-                                     bm_anda, l.K, l.N, T, M)
+                                     bm_anda, l.K, l.N, T, M, 1)
             ->Unit(benchmark::kMillisecond)
             ->UseRealTime();
       benchmark::RegisterBenchmark(("gemm/eigen_f32/" + shape + t).c_str(), bm_eigen_f32, l.K, l.N,
@@ -200,6 +201,13 @@ void register_all() {
           ->UseRealTime();
     }
   }
+  // Two threads (split over output channels) on one shape: compare with the 1-thread rows.
+  for (std::size_t T : {1, 512})
+    benchmark::RegisterBenchmark(
+        ("gemm/anda/4096x11008/T:" + std::to_string(T) + "/M:4/threads:2").c_str(), bm_anda, 4096,
+        11008, T, 4, 2)
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime();
 }
 
 }  // namespace

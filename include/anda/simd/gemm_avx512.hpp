@@ -207,19 +207,21 @@ ANDA_TARGET_VNNI inline void vnni_tile(vnni_context& ctx, std::size_t t0, std::s
   }
 }
 
+// Computes a tile and writes its first `channels` outputs: out[tt * row_stride + n * col_stride].
 template <int TT, int NB, bool INT4>
-ANDA_TARGET_VNNI inline void vnni_tile_store(vnni_context& ctx, const gemm_job& job, std::size_t t0,
-                                             std::size_t nb0) {
+ANDA_TARGET_VNNI inline void vnni_tile_store(vnni_context& ctx, std::size_t t0, std::size_t nb0,
+                                             float* out, std::size_t row_stride,
+                                             std::size_t col_stride, std::size_t channels) {
   __m512 y[TT][NB];
   vnni_tile<TT, NB, INT4>(ctx, t0, nb0, y);
   alignas(64) float lanes[16];
   for (int tt = 0; tt < TT; ++tt) {
     for (int nb = 0; nb < NB; ++nb) {
       _mm512_store_ps(lanes, y[tt][nb]);
-      const std::size_t n0 = (nb0 + nb) * int_weights::block_n;
-      const std::size_t count = std::min<std::size_t>(16, job.n_end - n0);
-      float* out = job.y + (t0 + tt) * job.row_stride + n0 * job.col_stride;
-      for (std::size_t j = 0; j < count; ++j) out[j * job.col_stride] = lanes[j];
+      const std::size_t n0 = nb * int_weights::block_n;
+      const std::size_t count = std::min<std::size_t>(16, channels - std::min(channels, n0));
+      for (std::size_t j = 0; j < count; ++j)
+        out[tt * row_stride + (n0 + j) * col_stride] = lanes[j];
     }
   }
 }
@@ -227,31 +229,57 @@ ANDA_TARGET_VNNI inline void vnni_tile_store(vnni_context& ctx, const gemm_job& 
 template <bool INT4>
 ANDA_TARGET_VNNI inline void vnni_rows(vnni_context& ctx, const gemm_job& job) {
   constexpr int NB = 2, TT = 4;
+  constexpr std::size_t block = int_weights::block_n;
   // Tokens in chunks whose int8 activations stay in L2 while every weight block passes by.
   constexpr std::size_t token_chunk = 128;
   const std::size_t T = ctx.A->rows;
-  const std::size_t nb_begin = job.n_begin / int_weights::block_n;
-  const std::size_t nb_end = (job.n_end + int_weights::block_n - 1) / int_weights::block_n;
-  if (T < TT) {  // decode: each token against four channel blocks at a time
+  const std::size_t nb_begin = job.n_begin / block;
+  const std::size_t nb_end = (job.n_end + block - 1) / block;
+  auto at = [&](std::size_t t, std::size_t nb) {
+    return job.y + t * job.row_stride + nb * block * job.col_stride;
+  };
+  auto channels = [&](std::size_t nb) { return job.n_end - nb * block; };
+  if (T < TT) {  // decode: each token against four channel blocks at a time, straight to y
     std::size_t nb = nb_begin;
     for (; nb + 4 <= nb_end; nb += 4)
-      for (std::size_t t = 0; t < T; ++t) vnni_tile_store<1, 4, INT4>(ctx, job, t, nb);
+      for (std::size_t t = 0; t < T; ++t)
+        vnni_tile_store<1, 4, INT4>(ctx, t, nb, at(t, nb), job.row_stride, job.col_stride,
+                                    channels(nb));
     for (; nb < nb_end; ++nb)
-      for (std::size_t t = 0; t < T; ++t) vnni_tile_store<1, 1, INT4>(ctx, job, t, nb);
+      for (std::size_t t = 0; t < T; ++t)
+        vnni_tile_store<1, 1, INT4>(ctx, t, nb, at(t, nb), job.row_stride, job.col_stride,
+                                    channels(nb));
     return;
   }
+  // Prefill: tiles land in an L1-sized panel [channel][token], copied out one channel (a run of
+  // up to 128 tokens) at a time, so a column-major Y is written in contiguous runs.
+  std::vector<float> panel(NB * block * token_chunk);
   for (std::size_t t0 = 0; t0 < T; t0 += token_chunk) {
     const std::size_t t1 = std::min(T, t0 + token_chunk);
-    std::size_t nb = nb_begin;
-    for (; nb + NB <= nb_end; nb += NB) {
+    for (std::size_t nb = nb_begin; nb < nb_end;) {
+      const int width = nb + NB <= nb_end ? NB : 1;
+      const std::size_t n_here = std::min<std::size_t>(width * block, channels(nb));
       std::size_t t = t0;
-      for (; t + TT <= t1; t += TT) vnni_tile_store<TT, NB, INT4>(ctx, job, t, nb);
-      for (; t < t1; ++t) vnni_tile_store<1, NB, INT4>(ctx, job, t, nb);
-    }
-    for (; nb < nb_end; ++nb) {
-      std::size_t t = t0;
-      for (; t + TT <= t1; t += TT) vnni_tile_store<TT, 1, INT4>(ctx, job, t, nb);
-      for (; t < t1; ++t) vnni_tile_store<1, 1, INT4>(ctx, job, t, nb);
+      for (; t + TT <= t1; t += TT) {
+        float* p = panel.data() + (t - t0);
+        if (width == NB)
+          vnni_tile_store<TT, NB, INT4>(ctx, t, nb, p, 1, token_chunk, n_here);
+        else
+          vnni_tile_store<TT, 1, INT4>(ctx, t, nb, p, 1, token_chunk, n_here);
+      }
+      for (; t < t1; ++t) {
+        float* p = panel.data() + (t - t0);
+        if (width == NB)
+          vnni_tile_store<1, NB, INT4>(ctx, t, nb, p, 1, token_chunk, n_here);
+        else
+          vnni_tile_store<1, 1, INT4>(ctx, t, nb, p, 1, token_chunk, n_here);
+      }
+      for (std::size_t n = 0; n < n_here; ++n) {
+        float* out = at(t0, nb) + n * job.col_stride;
+        for (std::size_t i = 0; i < t1 - t0; ++i)
+          out[i * job.row_stride] = panel[n * token_chunk + i];
+      }
+      nb += std::size_t(width);
     }
   }
 }
