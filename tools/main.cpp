@@ -8,8 +8,9 @@
 int main(int argc, char** argv) {
   CLI::App app{"anda: the Anda grouped bit-plane activation format"};
   app.require_subcommand(1);
-  const std::vector<anda::tools::command> commands = {anda::tools::add_quantize(app),
-                                                      anda::tools::add_whatif(app)};
+  const std::vector<anda::tools::command> commands = {
+      anda::tools::add_quantize(app), anda::tools::add_whatif(app), anda::tools::add_eval(app),
+      anda::tools::add_search(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
