@@ -1,0 +1,130 @@
+// Perplexity over windows of a token stream (the model folders' convention): window i is
+// tokens[i * L, (i + 1) * L), fed alone at positions 0..L-1 with no BOS added; it predicts its
+// tokens 1..L-1, so each window contributes L - 1 negative log-likelihoods. mean_nll is the mean
+// over all windows x (L - 1) predictions and perplexity = exp(mean_nll).
+//
+// Windows run in parallel on `threads` std::threads, one window per thread at a time, each on a
+// single core; per-window NLLs are summed in window order, so the numbers are identical for any
+// thread count.
+#pragma once
+
+#include <Eigen/Core>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <mutex>
+#include <span>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "anda/format/error.hpp"
+#include "anda/model/llama.hpp"
+#include "anda/model/precision.hpp"
+#include "anda/model/tokens.hpp"
+
+namespace anda::model {
+
+struct perplexity_options {
+  std::size_t windows = 0;  // 0: every whole window in the stream
+  std::size_t window_len = 256;
+  int threads = 1;
+  // Called after each finished window with (windows done, windows total); calls are serialized
+  // (never concurrent) but may come from any worker thread.
+  std::function<void(std::size_t, std::size_t)> progress;
+};
+
+struct perplexity_result {
+  double mean_nll = 0;
+  double perplexity = 0;
+  std::vector<double> window_nll;  // mean NLL of each window, in window order
+  std::size_t windows = 0;
+  std::size_t tokens = 0;       // tokens fed: windows x window_len
+  std::size_t predictions = 0;  // windows x (window_len - 1)
+  double seconds = 0;           // wall time of the evaluation
+  double tokens_per_second() const { return seconds > 0 ? double(tokens) / seconds : 0; }
+};
+
+// Mean NLL of predicting tokens[t + 1] from logits row t, t = 0..T-2 (log-sum-exp in double).
+inline double window_mean_nll(const Eigen::MatrixXf& logits, std::span<const std::int32_t> tokens) {
+  const Eigen::Index T = logits.rows();
+  double total = 0;
+  for (Eigen::Index t = 0; t + 1 < T; ++t) {
+    const float mx = logits.row(t).maxCoeff();
+    double sum = 0;
+    for (Eigen::Index v = 0; v < logits.cols(); ++v) sum += std::exp(double(logits(t, v)) - mx);
+    total += double(mx) + std::log(sum) - double(logits(t, tokens[std::size_t(t + 1)]));
+  }
+  return total / double(T - 1);
+}
+
+// Evaluates `act` on the model; the model's weight precision was fixed when it was built.
+// Throws anda::error when the stream holds fewer tokens than the windows need, an id is outside
+// the vocabulary, window_len < 2 or threads < 1; an error inside a window is rethrown here.
+inline perplexity_result evaluate_perplexity(const llama_model& model,
+                                             std::span<const std::int32_t> tokens,
+                                             const activation_precision& act,
+                                             const perplexity_options& opt = {}) {
+  const auto start = std::chrono::steady_clock::now();
+  act.validate();
+  const std::size_t L = opt.window_len;
+  if (L < 2) throw error("perplexity: the window length must be at least 2");
+  if (opt.threads < 1) throw error("perplexity: threads must be at least 1");
+  const std::size_t available = tokens.size() / L;
+  const std::size_t W = opt.windows ? opt.windows : available;
+  if (W == 0 || W > available)
+    throw error("perplexity: " + std::to_string(W ? W : 1) + " window(s) of " + std::to_string(L) +
+                " tokens need " + std::to_string((W ? W : 1) * L) + " tokens, the stream has " +
+                std::to_string(tokens.size()));
+  check_tokens(tokens.first(W * L), model.config().vocab_size, "perplexity");
+
+  perplexity_result r;
+  r.window_nll.assign(W, 0.0);
+  std::atomic<std::size_t> next{0};
+  std::atomic<bool> failed{false};
+  std::mutex mu;  // guards error, done and the progress callback
+  std::exception_ptr error_ptr;
+  std::size_t done = 0;
+  auto work = [&] {
+    for (;;) {
+      const std::size_t i = next.fetch_add(1);
+      if (i >= W || failed) return;
+      try {
+        const auto window = tokens.subspan(i * L, L);
+        r.window_nll[i] = window_mean_nll(model.logits(window, act), window);
+      } catch (...) {
+        std::lock_guard lock{mu};
+        if (!error_ptr) error_ptr = std::current_exception();
+        failed = true;
+        return;
+      }
+      std::lock_guard lock{mu};
+      ++done;
+      if (opt.progress) opt.progress(done, W);
+    }
+  };
+  {
+    std::vector<std::jthread> workers;
+    const std::size_t n = std::min<std::size_t>(std::size_t(opt.threads), W);
+    for (std::size_t t = 1; t < n; ++t) workers.emplace_back(work);
+    work();
+  }
+  if (error_ptr) std::rethrow_exception(error_ptr);
+
+  double sum = 0;
+  for (double v : r.window_nll) sum += v;  // window order: independent of the thread count
+  r.windows = W;
+  r.tokens = W * L;
+  r.predictions = W * (L - 1);
+  r.mean_nll = sum / double(W);
+  r.perplexity = std::exp(r.mean_nll);
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return r;
+}
+
+}  // namespace anda::model
