@@ -115,3 +115,9 @@ TEST_CASE("Eigen inputs: half and float, any storage order or expression", "[sto
   CHECK(y == quantize(fmt, x));
   CHECK(y.row(2) == quantize(fmt, x.row(2)));  // rows are independent
 }
+
+TEST_CASE("a row stride below the row length is refused", "[storage]") {
+  const std::vector<std::uint16_t> bits(64, 0x3C00);
+  CHECK_THROWS_AS(activation_tensor::encode(format{8, 4}, bits.data(), 4, 16, 8), shape_error);
+  CHECK_NOTHROW(activation_tensor::encode(format{8, 4}, bits.data(), 1, 16, 8));  // one row
+}

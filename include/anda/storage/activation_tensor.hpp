@@ -41,6 +41,9 @@ class activation_tensor {
   static activation_tensor encode(const format& fmt, const std::uint16_t* bits, std::size_t rows,
                                   std::size_t cols, std::size_t stride,
                                   const simd::kernel_table& kernels = simd::kernels()) {
+    if (rows > 1 && stride < cols)
+      throw shape_error("encode: row stride " + std::to_string(stride) + " is below the " +
+                        std::to_string(cols) + " columns of a row");
     activation_tensor t{fmt, rows, cols};
     const std::size_t failed =
         kernels.encode({bits, rows, cols, stride, fmt, t.planes_.data(), t.exponents_.data()});
@@ -100,6 +103,7 @@ class activation_tensor {
   void decode_to(float* dst, std::size_t stride) const { decode_rows(dst, stride); }
   void decode_to(std::uint16_t* dst, std::size_t stride) const { decode_rows(dst, stride); }
 
+  // Column-major float (Eigen's default), and row-major FP16 (the layout of encode's input).
   Eigen::MatrixXf decode_float() const {
     Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> y(rows_, cols_);
     decode_to(y.data(), cols_);
