@@ -75,13 +75,19 @@ inline float round_to_fp16(float x) {
 // RMSNorm over each row (token): x * rsqrt(mean(x^2) + eps) * weight, in FP32.
 inline Eigen::MatrixXf rms_norm(const Eigen::MatrixXf& x, const Eigen::VectorXf& weight,
                                 float eps) {
+  // Column by column (the storage order), so that the sums vectorize across tokens.
+  const Eigen::ArrayXf inv = ((x.array().square().rowwise().sum() / float(x.cols())) + eps).rsqrt();
   Eigen::MatrixXf out(x.rows(), x.cols());
-  for (Eigen::Index t = 0; t < x.rows(); ++t) {
-    const float variance = x.row(t).squaredNorm() / float(x.cols());
-    const float inv = 1.0f / std::sqrt(variance + eps);
-    out.row(t) = (x.row(t) * inv).cwiseProduct(weight.transpose());
-  }
+  for (Eigen::Index c = 0; c < x.cols(); ++c)
+    out.col(c).array() = x.col(c).array() * inv * weight(c);
   return out;
+}
+
+// Softmax over the first n entries of a column of scores (the causal prefix), in place.
+inline void softmax_prefix(float* p, Eigen::Index n) {
+  Eigen::Map<Eigen::ArrayXf> v(p, n);
+  v = (v - v.maxCoeff()).exp();
+  v /= v.sum();
 }
 
 }  // namespace detail
@@ -89,7 +95,7 @@ inline Eigen::MatrixXf rms_norm(const Eigen::MatrixXf& x, const Eigen::VectorXf&
 // The rotary tables for positions 0..T-1: cos and sin of position * inv_freq[i], i < head_dim / 2
 // (HF "default" rope: both halves of a head use the same angles).
 struct rope_table {
-  detail::row_matrix cos, sin;  // [T, head_dim / 2]
+  Eigen::MatrixXf cos, sin;  // [T, head_dim / 2]
 
   rope_table(Eigen::Index T, int head_dim, float theta)
       : cos(T, head_dim / 2), sin(T, head_dim / 2) {
@@ -110,13 +116,13 @@ struct rope_table {
     const int h = head_dim / 2;
     for (int head = 0; head < heads; ++head) {
       for (int i = 0; i < h; ++i) {
-        auto a = x.col(head * head_dim + i);
-        auto b = x.col(head * head_dim + h + i);
-        for (Eigen::Index t = 0; t < x.rows(); ++t) {
-          const float x1 = a(t), x2 = b(t), c = cos(t, i), s = sin(t, i);
-          a(t) = x1 * c + (-x2) * s;
-          b(t) = x2 * c + x1 * s;
-        }
+        auto a = x.col(head * head_dim + i).array();
+        auto b = x.col(head * head_dim + h + i).array();
+        const auto c = cos.col(i).array();
+        const auto s = sin.col(i).array();
+        const Eigen::ArrayXf x1 = a;
+        a = x1 * c + (-b) * s;
+        b = b * c + x1 * s;
       }
     }
   }
@@ -190,41 +196,40 @@ class llama_model {
       rope.apply(q, H, hd);
       rope.apply(k, KV, hd);
       Eigen::MatrixXf ctx(T, H * hd);
+      // Scores transposed: column i holds query i against keys 0..i (the causal prefix, the
+      // upper triangle), contiguous for the softmax; only that triangle is computed, and the
+      // context multiplies only the lower triangle of its transpose (the masked entries are 0).
       Eigen::MatrixXf scores(T, T);
       for (int qh = 0; qh < H; ++qh) {
         const int kvh = qh / (H / KV);  // GQA: H / KV query heads share one key/value head
-        scores.noalias() = q.middleCols(qh * hd, hd) * k.middleCols(kvh * hd, hd).transpose();
+        scores.triangularView<Eigen::Upper>() =
+            k.middleCols(kvh * hd, hd) * q.middleCols(qh * hd, hd).transpose();
         for (Eigen::Index i = 0; i < T; ++i) {
-          // Row i attends to positions 0..i (causal); the rest get probability 0.
-          float mx = -std::numeric_limits<float>::infinity();
-          for (Eigen::Index j = 0; j <= i; ++j) {
-            scores(i, j) *= scaling;
-            mx = std::max(mx, scores(i, j));
-          }
-          float sum = 0;
-          for (Eigen::Index j = 0; j <= i; ++j) {
-            scores(i, j) = std::exp(scores(i, j) - mx);
-            sum += scores(i, j);
-          }
-          for (Eigen::Index j = 0; j <= i; ++j) scores(i, j) /= sum;
-          for (Eigen::Index j = i + 1; j < T; ++j) scores(i, j) = 0;
+          auto col = scores.col(i).head(i + 1);
+          col *= scaling;
+          detail::softmax_prefix(col.data(), i + 1);
         }
-        ctx.middleCols(qh * hd, hd).noalias() = scores * v.middleCols(kvh * hd, hd);
+        ctx.middleCols(qh * hd, hd).noalias() =
+            scores.transpose().triangularView<Eigen::Lower>() * v.middleCols(kvh * hd, hd);
       }
       x += apply(L.o, ctx, act, module_input::o, li);
       // MLP block: down(silu(gate(h)) * up(h)).
       h = detail::rms_norm(x, L.post_norm, cfg_.rms_norm_eps);
       Eigen::MatrixXf gu = apply(L.gate_up, h, act, module_input::u, li);
       const Eigen::Index F = cfg_.intermediate_size;
-      Eigen::MatrixXf a(T, F);
-      for (Eigen::Index c = 0; c < F; ++c)
-        for (Eigen::Index t = 0; t < T; ++t) {
-          const float g = gu(t, c);
-          a(t, c) = g / (1.0f + std::exp(-g)) * gu(t, F + c);
-        }
+      const auto g = gu.leftCols(F).array();
+      const Eigen::MatrixXf a = (g / (1.0f + (-g).exp()) * gu.rightCols(F).array()).matrix();
       x += apply(L.down, a, act, module_input::d, li);
     }
     return detail::rms_norm(x, norm_, cfg_.rms_norm_eps);
+  }
+
+  // The head transposed, [vocab, T]: one contiguous column of logits per token (what the
+  // perplexity reads); the same products as head(), up to the FP32 summation order.
+  Eigen::MatrixXf head_by_token(const Eigen::Ref<const Eigen::MatrixXf>& normed) const {
+    Eigen::MatrixXf out(head_.rows(), normed.rows());
+    out.noalias() = head_ * normed.transpose();
+    return out;
   }
 
   // The head in FP32: [T, hidden] -> [T, vocab].

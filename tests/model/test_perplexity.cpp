@@ -1,0 +1,135 @@
+// Perplexity windows on synthetic weights: the convention, determinism across thread counts,
+// progress and errors; token files.
+#include <catch2/catch.hpp>
+
+#include <anda/model/perplexity.hpp>
+
+#include <unistd.h>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include "model_helpers.hpp"
+
+using namespace anda;
+using namespace anda::model;
+using anda::model::test::random_weights;
+
+namespace {
+
+std::vector<std::int32_t> stream(std::size_t n, int vocab, unsigned seed) {
+  std::mt19937 rng{seed};
+  std::uniform_int_distribution<int> d{0, vocab - 1};
+  std::vector<std::int32_t> t(n);
+  for (auto& v : t) v = d(rng);
+  return t;
+}
+
+// The NLL of one window straight from its logits, in double.
+double window_nll_ref(const Eigen::MatrixXf& logits, std::span<const std::int32_t> w) {
+  double total = 0;
+  for (Eigen::Index t = 0; t + 1 < logits.rows(); ++t) {
+    double sum = 0;
+    for (Eigen::Index v = 0; v < logits.cols(); ++v) sum += std::exp(double(logits(t, v)));
+    total += std::log(sum) - logits(t, w[std::size_t(t + 1)]);
+  }
+  return total / double(logits.rows() - 1);
+}
+
+}  // namespace
+
+TEST_CASE("windows are fed alone and predict their tokens 1..L-1", "[perplexity]") {
+  const llama_model m{random_weights(32, 4, 2, 8, 64, 70, 2, false, 31)};
+  const auto tokens = stream(3 * 16 + 5, 70, 1);  // the 5 extra tokens are never used
+  perplexity_options o;
+  o.window_len = 16;
+  const perplexity_result r = evaluate_perplexity(m, tokens, activation_precision::fp32(), o);
+  REQUIRE(r.windows == 3);
+  CHECK(r.tokens == 48);
+  CHECK(r.predictions == 45);
+  double sum = 0;
+  for (std::size_t i = 0; i < 3; ++i) {
+    const auto w = std::span(tokens).subspan(i * 16, 16);
+    const double ref = window_nll_ref(m.logits(w), w);
+    CHECK(r.window_nll[i] == Approx(ref).epsilon(1e-6));
+    sum += ref;
+  }
+  CHECK(r.mean_nll == Approx(sum / 3).epsilon(1e-6));
+  CHECK(r.perplexity == Approx(std::exp(r.mean_nll)).epsilon(1e-12));
+  o.windows = 2;
+  const perplexity_result two = evaluate_perplexity(m, tokens, activation_precision::fp32(), o);
+  CHECK(two.windows == 2);
+  CHECK(two.window_nll[1] == r.window_nll[1]);
+}
+
+TEST_CASE("quantized perplexity is identical for any thread count", "[perplexity]") {
+  const llama_model m{random_weights(64, 4, 2, 16, 128, 90, 2, false, 37), weight_precision::int4};
+  const auto tokens = stream(7 * 32, 90, 2);
+  const auto act = activation_precision::anda({7, 6, 6, 6}, 32);
+  perplexity_options o;
+  o.window_len = 32;
+  std::vector<std::size_t> seen;
+  o.progress = [&](std::size_t done, std::size_t total) {
+    CHECK(total == 7);
+    seen.push_back(done);
+  };
+  const perplexity_result one = evaluate_perplexity(m, tokens, act, o);
+  CHECK(seen == std::vector<std::size_t>{1, 2, 3, 4, 5, 6, 7});
+  o.progress = nullptr;
+  for (int threads : {2, 3, 8}) {
+    o.threads = threads;
+    const perplexity_result r = evaluate_perplexity(m, tokens, act, o);
+    CHECK(r.window_nll == one.window_nll);
+    CHECK(r.mean_nll == one.mean_nll);
+  }
+  // The FP16-activation reference of the same weights differs (the tuple matters).
+  CHECK(evaluate_perplexity(m, tokens, activation_precision::fp16(), o).mean_nll != one.mean_nll);
+}
+
+TEST_CASE("perplexity errors: too few tokens, bad ids, bad options, errors inside windows",
+          "[perplexity]") {
+  const llama_model m{random_weights(16, 2, 2, 8, 32, 40, 1, false, 41), weight_precision::int4,
+                      8};  // Gw = 8 < K: G = 256 is refused
+  auto tokens = stream(100, 40, 3);
+  perplexity_options o;
+  o.window_len = 32;
+  o.windows = 4;
+  CHECK_THROWS_WITH(evaluate_perplexity(m, tokens, {}, o), Catch::Contains("the stream has 100"));
+  o.windows = 0;
+  o.window_len = 101;
+  CHECK_THROWS_WITH(evaluate_perplexity(m, tokens, {}, o), Catch::Contains("the stream has 100"));
+  o.window_len = 1;
+  CHECK_THROWS_AS(evaluate_perplexity(m, tokens, {}, o), anda::error);
+  o.window_len = 32;
+  o.threads = 0;
+  CHECK_THROWS_AS(evaluate_perplexity(m, tokens, {}, o), anda::error);
+  o.threads = 2;
+  tokens[70] = 40;
+  CHECK_THROWS_WITH(evaluate_perplexity(m, tokens, {}, o), Catch::Contains("token 70 has id 40"));
+  tokens[70] = 1;
+  tokens[99] = -5;  // outside the windows used: fine
+  CHECK_NOTHROW(evaluate_perplexity(m, tokens, {}, o));
+  CHECK_THROWS_WITH(
+      evaluate_perplexity(m, tokens, activation_precision::anda({4, 4, 4, 4}, 256), o),
+      Catch::Contains("input of qkv"));
+}
+
+TEST_CASE("token files: int32 little-endian, whole ids, clear errors", "[perplexity]") {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / ("anda_tokens_" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  auto write = [&](const std::string& name, const std::string& bytes) {
+    std::ofstream(dir / name, std::ios::binary).write(bytes.data(), std::streamsize(bytes.size()));
+    return dir / name;
+  };
+  const std::string le = std::string("\x01\x00\x00\x00\xff\x1f\x00\x00", 8);
+  CHECK(read_tokens(write("ok.i32", le)) == std::vector<std::int32_t>{1, 8191});
+  CHECK_THROWS_WITH(read_tokens(write("odd.i32", le + "x")),
+                    Catch::Contains("9 bytes is not a whole number"));
+  CHECK_THROWS_WITH(read_tokens(write("empty.i32", "")), Catch::Contains("empty"));
+  CHECK_THROWS_WITH(read_tokens(dir / "missing.i32"), Catch::Contains("no such token file"));
+  CHECK_THROWS_WITH(check_tokens(std::vector<std::int32_t>{0, 5, 9}, 9, "f"),
+                    Catch::Contains("token 2 has id 9"));
+  fs::remove_all(dir);
+}
