@@ -1,5 +1,6 @@
 // The parameters of a Hugging Face LLaMA-family checkpoint (LlamaForCausalLM), in FP32 as the
 // forward pass uses them. Shapes follow nn.Linear: [out, in].
+// Filled by anda::model::load_llama(dir) in anda/model/load.hpp (config: anda/io/hf_config.hpp).
 #pragma once
 
 #include <Eigen/Core>

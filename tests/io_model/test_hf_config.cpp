@@ -1,0 +1,175 @@
+// config.json reader: both shared configs (new and old spellings), the documented defaults, and
+// one clear error per missing key or unsupported option.
+#include <catch2/catch.hpp>
+
+#include <anda/io/hf_config.hpp>
+
+#include <string>
+
+#include "st_writer.hpp"
+
+using anda::io::hf_config_error;
+using anda::io::parse_llama_config;
+using anda::io::read_llama_config;
+using Catch::Matchers::Contains;
+using nlohmann::json;
+
+namespace {
+
+const std::filesystem::path shared = ANDA_SHARED_DIR;
+
+std::string config_error(const json& j) {
+  try {
+    parse_llama_config(j, "config.json");
+  } catch (const hf_config_error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+json with(json j, const std::string& key, const json& value) {
+  j[key] = value;
+  return j;
+}
+
+}  // namespace
+
+TEST_CASE("hf_config: tiny-llama-en (dtype, rope_parameters)", "[hf_config][shared]") {
+  const auto c = read_llama_config(shared / "models/tiny-llama-en");
+  CHECK(c.hidden_size == 384);
+  CHECK(c.num_layers == 8);
+  CHECK(c.num_heads == 6);
+  CHECK(c.num_kv_heads == 6);
+  CHECK(c.head_dim == 64);
+  CHECK(c.intermediate_size == 1024);
+  CHECK(c.vocab_size == 8192);
+  CHECK(c.max_positions == 512);
+  CHECK(c.rms_norm_eps == 1e-5f);
+  CHECK(c.rope_theta == 10000.0f);
+  CHECK_FALSE(c.tie_word_embeddings);
+  CHECK(c.dtype == "float16");
+}
+
+TEST_CASE("hf_config: tiny-gqa-random (torch_dtype, top-level rope_theta, GQA, tied)",
+          "[hf_config][shared]") {
+  const auto c = read_llama_config(shared / "models/tiny-gqa-random/config.json");
+  CHECK(c.hidden_size == 256);
+  CHECK(c.num_layers == 2);
+  CHECK(c.num_heads == 8);
+  CHECK(c.num_kv_heads == 2);
+  CHECK(c.head_dim == 32);
+  CHECK(c.intermediate_size == 704);
+  CHECK(c.vocab_size == 512);
+  CHECK(c.max_positions == 256);
+  CHECK(c.rms_norm_eps == 1e-6f);
+  CHECK(c.rope_theta == 500000.0f);
+  CHECK(c.tie_word_embeddings);
+  CHECK(c.dtype == "bfloat16");
+}
+
+TEST_CASE("hf_config: documented defaults for absent keys", "[hf_config]") {
+  json j = anda_test::tiny_config();
+  for (const char* k : {"num_key_value_heads", "head_dim", "rope_theta", "tie_word_embeddings",
+                        "attention_bias", "mlp_bias", "architectures"})
+    j.erase(k);
+  j["hidden_size"] = 12;
+  j["rope_scaling"] = nullptr;
+  const auto c = parse_llama_config(j, "config.json");
+  CHECK(c.num_kv_heads == 4);  // = num_attention_heads
+  CHECK(c.head_dim == 3);      // = hidden_size / num_attention_heads
+  CHECK(c.rope_theta == 10000.0f);
+  CHECK_FALSE(c.tie_word_embeddings);
+  CHECK(c.dtype == "float32");
+  // rope_scaling that says "default" and a consistent double spelling are fine.
+  CHECK(config_error(with(j, "rope_scaling", {{"rope_type", "default"}})).empty());
+  CHECK(config_error(with(with(j, "dtype", "float32"), "torch_dtype", "float32")).empty());
+  CHECK(
+      config_error(with(j, "rope_parameters", {{"rope_theta", 10000.0}, {"rope_type", "default"}}))
+          .empty());
+  CHECK(config_error(with(j, "model_type", "mistral")).empty());
+}
+
+TEST_CASE("hf_config: each missing required key is named", "[hf_config]") {
+  for (const char* k : {"model_type", "hidden_size", "num_hidden_layers", "num_attention_heads",
+                        "intermediate_size", "vocab_size", "max_position_embeddings",
+                        "rms_norm_eps", "hidden_act"}) {
+    INFO(k);
+    json j = anda_test::tiny_config();
+    j.erase(k);
+    CHECK(config_error(j) == std::string("config.json: missing required key '") + k + "'");
+    j[k] = nullptr;
+    CHECK_THAT(config_error(j), Contains(std::string("missing required key '") + k + "'"));
+  }
+  json j = anda_test::tiny_config();
+  j.erase("torch_dtype");
+  CHECK_THAT(config_error(j), Contains("missing required key 'dtype' (or 'torch_dtype')"));
+}
+
+TEST_CASE("hf_config: unsupported options and bad values are clear errors", "[hf_config]") {
+  const json base = anda_test::tiny_config();
+  REQUIRE(config_error(base).empty());
+  CHECK_THAT(config_error(with(base, "rope_scaling", {{"rope_type", "llama3"}, {"factor", 8.0}})),
+             Contains("rope_scaling {\"factor\":8.0,\"rope_type\":\"llama3\"} is not supported"));
+  CHECK_THAT(config_error(with(base, "rope_scaling", {{"type", "linear"}, {"factor", 2.0}})),
+             Contains("rope_scaling"));
+  CHECK_THAT(
+      config_error(with(base, "rope_parameters", {{"rope_theta", 1e4}, {"rope_type", "yarn"}})),
+      Contains("rope_parameters.rope_type \"yarn\" is not supported"));
+  CHECK_THAT(config_error(with(base, "rope_parameters", {{"rope_theta", 1e4}, {"factor", 4.0}})),
+             Contains("rope_parameters.factor is not supported"));
+  CHECK_THAT(config_error(with(base, "rope_parameters", {{"rope_theta", 5e5}})),
+             Contains("rope_theta 10000.0 disagrees with rope_parameters.rope_theta"));
+  CHECK_THAT(config_error(with(base, "rope_theta", -1.0)),
+             Contains("'rope_theta' must be a positive number"));
+  CHECK_THAT(config_error(with(base, "partial_rotary_factor", 0.5)),
+             Contains("partial_rotary_factor 0.5"));
+  CHECK_THAT(config_error(with(base, "hidden_act", "gelu")),
+             Contains("hidden_act 'gelu' is not supported (supported: silu)"));
+  CHECK_THAT(config_error(with(base, "attention_bias", true)),
+             Contains("attention_bias = true is not supported"));
+  CHECK_THAT(config_error(with(base, "mlp_bias", true)),
+             Contains("mlp_bias = true is not supported"));
+  CHECK_THAT(config_error(with(base, "mlp_bias", "no")),
+             Contains("'mlp_bias' must be true or false"));
+  CHECK_THAT(config_error(with(base, "model_type", "gpt2")),
+             Contains("model_type 'gpt2' is not supported"));
+  CHECK_THAT(config_error(with(base, "architectures", {"LlamaForSequenceClassification"})),
+             Contains("architectures [\"LlamaForSequenceClassification\"] is not supported"));
+  CHECK_THAT(config_error(with(base, "torch_dtype", "float8_e4m3fn")),
+             Contains("dtype 'float8_e4m3fn' is not supported"));
+  CHECK_THAT(config_error(with(base, "dtype", "bfloat16")),
+             Contains("dtype 'bfloat16' and torch_dtype 'float32' disagree"));
+  CHECK_THAT(config_error(with(base, "num_key_value_heads", 3)),
+             Contains("num_attention_heads (4) is not a multiple of num_key_value_heads (3)"));
+  CHECK_THAT(config_error(with(base, "hidden_size", -8)),
+             Contains("'hidden_size' must be a positive integer that fits in int, got -8"));
+  CHECK_THAT(config_error(with(base, "hidden_size", 0)),
+             Contains("'hidden_size' must be a positive"));
+  CHECK_THAT(config_error(with(base, "vocab_size", 8e3)),
+             Contains("'vocab_size' must be a positive integer"));
+  CHECK_THAT(config_error(with(base, "vocab_size", 4294967296ULL)), Contains("fits in int"));
+  CHECK_THAT(config_error(with(base, "num_hidden_layers", "2")),
+             Contains("'num_hidden_layers' must be"));
+  CHECK_THAT(config_error(with(base, "rms_norm_eps", 0.0)),
+             Contains("'rms_norm_eps' must be a positive number"));
+  CHECK_THAT(config_error(with(base, "quantization_config", {{"quant_method", "gptq"}})),
+             Contains("quantized checkpoints"));
+  json nohd = base;
+  nohd.erase("head_dim");
+  CHECK_THAT(config_error(with(nohd, "hidden_size", 10)),
+             Contains("hidden_size (10) is not a multiple of num_attention_heads"));
+  const json mistral = with(base, "model_type", "mistral");
+  CHECK(config_error(with(mistral, "sliding_window", nullptr)).empty());
+  CHECK(config_error(with(mistral, "sliding_window", 4096)).empty());
+  CHECK_THAT(config_error(with(mistral, "sliding_window", 16)),
+             Contains("sliding_window 16 is not supported"));
+  CHECK_THAT(config_error(json::array()), Contains("the top level is not a JSON object"));
+}
+
+TEST_CASE("hf_config: files", "[hf_config]") {
+  anda_test::temp_dir dir("config");
+  anda_test::write_text(dir / "config.json", R"({"model_type": "llama", )");
+  CHECK_THROWS_WITH(read_llama_config(dir.path()), Contains("config.json: invalid JSON"));
+  CHECK_THROWS_AS(read_llama_config(dir.path()), anda::error);
+  CHECK_THROWS_WITH(read_llama_config(dir / "missing.json"), Contains("missing.json: cannot open"));
+}
