@@ -1,13 +1,181 @@
-// `anda eval`: placeholder until issue 6 lands.
+// `anda eval`: perplexity of a LLaMA checkpoint over windows of a token file, with the module
+// inputs in FP32, FP16 or Anda [M_qkv, M_o, M_u, M_d] and the weights in FP32, FP16, INT4 or INT8.
+// The window convention is the model folders' (perplexity.hpp): each window alone, no BOS added,
+// predictions 1..L-1.
+#include <anda/model/load.hpp>
+#include <anda/model/perplexity.hpp>
+
+#include <unistd.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
 #include <stdexcept>
+#include <string>
+#include <thread>
 
 #include "commands.hpp"
 
 namespace anda::tools {
+namespace {
+
+struct eval_options {
+  std::string model_dir, tokens_file;
+  std::size_t windows = 0;
+  std::size_t window_len = 256;
+  std::string modules;  // "7,6,6,6": Anda activations
+  std::string activations = "fp32";
+  int group = 64;
+  std::string rounding_name = "truncate";
+  std::string nonfinite_name = "reject";
+  std::string weights = "fp32";
+  int weight_group = 128;
+  int threads = 0;
+  bool json = false;
+};
+
+model::activation_precision activation_setting(const eval_options& o, bool activations_given) {
+  const auto round = parse_rounding(o.rounding_name);
+  const auto policy = parse_nonfinite(o.nonfinite_name);
+  if (!round) throw std::invalid_argument("--rounding " + o.rounding_name + " is not known");
+  if (!policy) throw std::invalid_argument("--nonfinite " + o.nonfinite_name + " is not known");
+  if (!o.modules.empty()) {
+    if (activations_given)
+      throw std::invalid_argument("--modules and --activations exclude each other");
+    return model::activation_precision::anda(model::parse_tuple(o.modules), o.group, *round,
+                                             *policy);
+  }
+  if (o.activations == "fp32") return model::activation_precision::fp32();
+  if (o.activations == "fp16") return model::activation_precision::fp16();
+  throw std::invalid_argument("--activations " + o.activations +
+                              " is not known (use fp32 or fp16, or --modules for Anda)");
+}
+
+// "\r" progress on stderr, only for a terminal.
+class progress_line {
+ public:
+  progress_line() : on_{isatty(STDERR_FILENO) == 1}, start_{std::chrono::steady_clock::now()} {}
+  bool on() const { return on_; }
+  void update(std::size_t done, std::size_t total, std::size_t window_len) const {
+    const double s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    std::fprintf(stderr, "\reval: %zu/%zu windows, %.1f s, %.0f tokens/s   ", done, total, s,
+                 s > 0 ? double(done * window_len) / s : 0.0);
+    std::fflush(stderr);
+  }
+  void clear() const {
+    if (on_) std::fprintf(stderr, "\r%60s\r", "");
+  }
+
+ private:
+  bool on_;
+  std::chrono::steady_clock::time_point start_;
+};
+
+int run_eval(const eval_options& o, bool activations_given) {
+  const model::activation_precision act = activation_setting(o, activations_given);
+  const auto weights = model::parse_weight_precision(o.weights);
+  if (!weights)
+    throw std::invalid_argument("--weights " + o.weights +
+                                " is not known (use fp32, fp16, int4, int4-asym or int8)");
+  if (o.window_len < 2) throw std::invalid_argument("--window-len must be at least 2");
+  const int threads =
+      o.threads > 0 ? o.threads : std::max(1, int(std::thread::hardware_concurrency()));
+
+  // Read the tokens first: a bad token file fails before the model is loaded.
+  const std::vector<std::int32_t> tokens = model::read_tokens(o.tokens_file);
+  const std::size_t available = tokens.size() / o.window_len;
+  if (available == 0 || o.windows > available)
+    throw std::invalid_argument(o.tokens_file + " holds " + std::to_string(tokens.size()) +
+                                " tokens: " + std::to_string(available) + " whole window(s) of " +
+                                std::to_string(o.window_len) + ", " +
+                                std::to_string(std::max<std::size_t>(o.windows, 1)) + " asked");
+  const model::llama_model m{model::load_llama(o.model_dir), *weights, o.weight_group};
+
+  progress_line line;
+  model::perplexity_options popt;
+  popt.windows = o.windows;
+  popt.window_len = o.window_len;
+  popt.threads = threads;
+  if (line.on())
+    popt.progress = [&](std::size_t done, std::size_t total) {
+      line.update(done, total, o.window_len);
+    };
+  model::perplexity_result r;
+  try {
+    r = model::evaluate_perplexity(m, tokens, act, popt);
+  } catch (...) {
+    line.clear();
+    throw;
+  }
+  line.clear();
+
+  if (o.json) {
+    nlohmann::json j;
+    j["perplexity"] = r.perplexity;
+    j["mean_nll"] = r.mean_nll;
+    j["windows"] = r.windows;
+    j["window_len"] = o.window_len;
+    j["tokens"] = r.tokens;
+    j["predictions"] = r.predictions;
+    j["seconds"] = r.seconds;
+    j["tokens_per_second"] = r.tokens_per_second();
+    j["threads"] = threads;
+    j["activations"] =
+        act.mode == model::activation_precision::kind::anda ? "anda" : act.to_string();
+    if (act.mode == model::activation_precision::kind::anda) {
+      j["modules"] = act.mantissa;
+      j["group"] = act.group;
+      j["rounding"] = to_string(act.round);
+    }
+    j["weights"] = model::to_string(*weights);
+    if (model::is_integer(*weights)) j["weight_group"] = o.weight_group;
+    j["window_nll"] = r.window_nll;
+    std::printf("%s\n", j.dump(2).c_str());
+  } else {
+    std::printf("model        %s\n", o.model_dir.c_str());
+    std::printf("activations  %s\n", act.to_string().c_str());
+    std::printf(
+        "weights      %s%s\n", std::string(model::to_string(*weights)).c_str(),
+        model::is_integer(*weights) ? (" (g" + std::to_string(o.weight_group) + ")").c_str() : "");
+    std::printf("windows      %zu x %zu tokens (%zu tokens, %zu predictions)\n", r.windows,
+                o.window_len, r.tokens, r.predictions);
+    std::printf("mean NLL     %.6f\n", r.mean_nll);
+    std::printf("perplexity   %.4f\n", r.perplexity);
+    std::printf("tokens/s     %.0f (%d threads, %.1f s)\n", r.tokens_per_second(), threads,
+                r.seconds);
+  }
+  return 0;
+}
+
+}  // namespace
 
 command add_eval(CLI::App& parent) {
-  auto* app = parent.add_subcommand("eval", "(not built yet)");
-  return {app, []() -> int { throw std::runtime_error("eval is not built yet"); }};
+  auto o = std::make_shared<eval_options>();
+  auto* app = parent.add_subcommand(
+      "eval", "perplexity of a LLaMA checkpoint with Anda, FP16 or FP32 module inputs");
+  app->add_option("--model", o->model_dir, "checkpoint folder (config.json, *.safetensors)")
+      ->required();
+  app->add_option("--tokens", o->tokens_file, "token ids, int32 little-endian (.i32)")->required();
+  app->add_option("--windows", o->windows, "windows to evaluate (default: every whole window)");
+  app->add_option("--window-len", o->window_len, "tokens per window (default 256)");
+  app->add_option("--modules", o->modules, "Anda mantissa lengths M_qkv,M_o,M_u,M_d, e.g. 7,6,6,6");
+  auto* activations =
+      app->add_option("--activations", o->activations,
+                      "fp32 (default) or fp16 module inputs (instead of --modules)");
+  // --modules vs --activations is checked in run_eval (exit status 1, as every other error).
+  app->add_option("--group", o->group, "Anda group size G (default 64)");
+  app->add_option("--rounding", o->rounding_name,
+                  "Anda rounding: truncate (default), nearest_even, nearest_away");
+  app->add_option("--nonfinite", o->nonfinite_name,
+                  "Inf/NaN module inputs: reject (default, an error) or propagate (NaN)");
+  app->add_option("--weights", o->weights,
+                  "fp32 (default: as loaded), fp16, int4, int4-asym, int8 (round to nearest)");
+  app->add_option("--weight-group", o->weight_group, "INT weight scale group Gw (default 128)");
+  app->add_option("--threads", o->threads, "worker threads over windows (default: all cores)");
+  app->add_flag("--json", o->json, "print one JSON object");
+  return {app, [o, activations]() -> int { return run_eval(*o, activations->count() > 0); }};
 }
 
 }  // namespace anda::tools

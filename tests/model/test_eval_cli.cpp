@@ -1,0 +1,121 @@
+// `anda eval` end to end: the JSON fields, the reference perplexity of window 0, and one-line
+// errors for bad tuples, model folders, token files and options.
+#include <catch2/catch.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string model = std::string(ANDA_SHARED_DIR) + "/models/tiny-llama-en";
+const std::string eval_tokens = model + "/eval_tokens.i32";
+
+struct result {
+  int status;
+  std::string output;
+};
+
+result run(const std::string& args) {
+  const std::string cmd = std::string(ANDA_TOOL) + " eval " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  REQUIRE(p != nullptr);
+  std::string out;
+  char buf[4096];
+  while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+  const int status = pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+void check_error(const std::string& args, const std::string& what) {
+  const result r = run(args);
+  INFO(args << "\n" << r.output);
+  CHECK(r.status == 1);
+  CHECK(r.output.rfind("anda: error: ", 0) == 0);
+  CHECK(std::count(r.output.begin(), r.output.end(), '\n') == 1);
+  CHECK(r.output.find(what) != std::string::npos);
+}
+
+struct temp_dir {
+  fs::path path = fs::temp_directory_path() / ("anda_eval_" + std::to_string(getpid()));
+  temp_dir() { fs::create_directories(path); }
+  ~temp_dir() { fs::remove_all(path); }
+  std::string write(const std::string& name, const std::string& bytes) const {
+    std::ofstream(path / name, std::ios::binary).write(bytes.data(), std::streamsize(bytes.size()));
+    return (path / name).string();
+  }
+};
+
+}  // namespace
+
+TEST_CASE("anda eval --json: FP32 window 0 reproduces the reference NLL", "[eval][cli]") {
+  const result r = run("--model " + model + " --tokens " + eval_tokens +
+                       " --windows 1 --threads 1 --activations fp32 --json");
+  INFO(r.output);
+  REQUIRE(r.status == 0);
+  const auto j = nlohmann::json::parse(r.output);
+  for (const char* key : {"perplexity", "mean_nll", "windows", "tokens", "predictions",
+                          "tokens_per_second", "activations", "weights", "window_nll"})
+    CHECK(j.contains(key));
+  CHECK(j["windows"] == 1);
+  CHECK(j["tokens"] == 256);
+  CHECK(j["predictions"] == 255);
+  CHECK(j["activations"] == "fp32");
+  CHECK(std::abs(j["mean_nll"].get<double>() - 3.2300267016226667) < 1e-4);  // ref.json window 0
+  CHECK(j["perplexity"].get<double>() == Approx(std::exp(j["mean_nll"].get<double>())));
+}
+
+TEST_CASE("anda eval: Anda tuple with INT4 weights, text and JSON", "[eval][cli]") {
+  const std::string common = "--model " + model + " --tokens " + eval_tokens + " --windows 1";
+  const result j = run(common + " --modules 7,6,6,6 --group 64 --weights int4 --json");
+  INFO(j.output);
+  REQUIRE(j.status == 0);
+  const auto v = nlohmann::json::parse(j.output);
+  CHECK(v["activations"] == "anda");
+  CHECK(v["modules"] == nlohmann::json::array({7, 6, 6, 6}));
+  CHECK(v["weights"] == "int4");
+  CHECK(v["group"] == 64);
+  CHECK(v["rounding"] == "truncate");
+  const double nll = v["mean_nll"].get<double>();
+  CHECK(nll > 3.2300267016226667);  // coarser than FP32, but not broken
+  CHECK(nll < 3.6);
+  const result text = run(common + " --modules [7,6,6,6] --weights int4 --threads 2");
+  INFO(text.output);
+  REQUIRE(text.status == 0);
+  CHECK(text.output.find("perplexity") != std::string::npos);
+  CHECK(text.output.find("tokens/s") != std::string::npos);
+  CHECK(text.output.find("anda[7,6,6,6] G64 truncate") != std::string::npos);
+  // Not a terminal: no progress line on stderr.
+  CHECK(text.output.find('\r') == std::string::npos);
+}
+
+TEST_CASE("anda eval: errors are one line", "[eval][cli]") {
+  const temp_dir tmp;
+  const std::string m = "--model " + model;
+  const std::string t = " --tokens " + eval_tokens;
+  check_error(m + t + " --modules 7,6,6", "four mantissa lengths");
+  check_error(m + t + " --modules 7,6,6,17", "out of range");
+  check_error(m + t + " --modules 7,6,x,6", "four mantissa lengths");
+  check_error(m + t + " --modules 7,6,6,6 --group 48", "G = 48");
+  check_error(m + t + " --modules 7,6,6,6 --activations fp16", "--modules");
+  check_error(m + t + " --activations bf16", "--activations bf16");
+  check_error(m + t + " --weights int3", "--weights int3");
+  check_error(m + t + " --rounding up", "--rounding up");
+  check_error(m + t + " --windows 257", "257 asked");
+  check_error("--model " + tmp.path.string() + "/nothing" + t, "nothing");
+  check_error(m + " --tokens " + tmp.path.string() + "/missing.i32", "no such token file");
+  check_error(m + " --tokens " + tmp.write("odd.i32", "abcde"), "not a whole number");
+  std::string big(256 * 4, '\0');
+  big[4 * 7] = char(0x00);
+  big[4 * 7 + 1] = char(0x20);  // id 8192 at position 7: outside the vocabulary
+  check_error(m + " --tokens " + tmp.write("vocab.i32", big), "token 7 has id 8192");
+  check_error(m + t + " --modules 7,6,6,6 --group 256 --weights int4 --windows 1",
+              "not a multiple of the activation group");
+}
