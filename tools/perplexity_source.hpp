@@ -1,0 +1,67 @@
+// A model and a token stream for `anda search`: the weights are loaded and quantized once, then
+// any activation tuple (or FP16 activations, std::nullopt) is evaluated on the same windows.
+#pragma once
+
+#include <anda/model/llama.hpp>
+#include <anda/model/load.hpp>
+#include <anda/model/perplexity.hpp>
+#include <anda/model/tokens.hpp>
+
+#include <unistd.h>
+#include <array>
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+namespace anda::tools {
+
+class perplexity_source {
+ public:
+  perplexity_source(const std::string& model_dir, const std::string& tokens_file, int windows,
+                    int window_len, int group, const std::string& rounding_name,
+                    const std::string& weights, int threads)
+      : tokens_{model::read_tokens(tokens_file)}, group_{group}, name_{tokens_file} {
+    const auto precision = model::parse_weight_precision(weights);
+    const auto round = parse_rounding(rounding_name);
+    if (!precision) throw std::invalid_argument("--weights " + weights + " is not known");
+    if (!round) throw std::invalid_argument("--rounding " + rounding_name + " is not known");
+    round_ = *round;
+    model_ = std::make_shared<model::llama_model>(model::load_llama(model_dir), *precision);
+    options_.windows = std::size_t(windows);
+    options_.window_len = std::size_t(window_len);
+    options_.threads = threads;
+    if (isatty(STDERR_FILENO))
+      options_.progress = [](std::size_t done, std::size_t total) {
+        std::fprintf(stderr, "\r  window %zu/%zu", done, total);
+        if (done == total) std::fprintf(stderr, "\r%*s\r", 30, "");
+      };
+  }
+
+  // Perplexity with Anda activations `m` at [A_qkv, A_o, A_u, A_d], or FP16 activations.
+  double perplexity(const std::optional<std::array<int, 4>>& m) const {
+    const auto act = m ? model::activation_precision::anda(*m, group_, round_)
+                       : model::activation_precision::fp16();
+    return model::evaluate_perplexity(*model_, tokens_, act, options_).perplexity;
+  }
+
+  // Shares the loaded model with another token stream (no second load or quantization).
+  perplexity_source with_tokens(const std::string& tokens_file, int windows) const {
+    perplexity_source other = *this;
+    other.tokens_ = model::read_tokens(tokens_file);
+    other.options_.windows = std::size_t(windows);
+    other.name_ = tokens_file;
+    return other;
+  }
+
+ private:
+  std::vector<std::int32_t> tokens_;
+  int group_;
+  rounding round_ = rounding::truncate;
+  std::string name_;
+  std::shared_ptr<const model::llama_model> model_;
+  model::perplexity_options options_;
+};
+
+}  // namespace anda::tools
