@@ -1,0 +1,67 @@
+// `anda search` end to end on tiny-llama-en (one window per evaluation to stay quick).
+#include <catch2/catch.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <sys/wait.h>
+#include <cstdio>
+#include <string>
+
+namespace {
+
+struct result {
+  int status;
+  std::string output;
+};
+
+result run(const std::string& args) {
+  FILE* p = popen((std::string(ANDA_TOOL) + " " + args + " 2>&1").c_str(), "r");
+  REQUIRE(p != nullptr);
+  std::string out;
+  char buf[4096];
+  while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+  const int status = pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+const std::string model = std::string(ANDA_SHARED_DIR) + "/models/tiny-llama-en";
+
+}  // namespace
+
+TEST_CASE("anda search --json: trace, best tuple and held-out check", "[search][cli]") {
+  const auto r = run("search --model " + model +
+                     " --windows 1 --eval-windows 1 --iterations 5 --tolerance 0.05 --json");
+  INFO(r.output);
+  REQUIRE(r.status == 0);
+  const auto j = nlohmann::json::parse(r.output);
+  const auto& trace = j.at("trace");
+  REQUIRE(trace.size() == 5);
+  CHECK(trace[0].at("modules") == std::vector<int>{4, 4, 4, 4});
+  CHECK(j.at("reference_perplexity").get<double>() > 1.0);
+  // Every accepted evaluation is within the tolerance; the best is the cheapest accepted one.
+  double cheapest = 1e300;
+  for (const auto& e : trace) {
+    if (!e.at("accepted").get<bool>()) continue;
+    CHECK(e.at("perplexity").get<double>() <= j.at("reference_perplexity").get<double>() / 0.95);
+    cheapest = std::min(cheapest, e.at("cost").get<double>());
+  }
+  if (j.contains("best")) {
+    CHECK(j.at("best_cost").get<double>() == cheapest);
+    CHECK(j.at("bops_reduction").get<double>() > 1.0);
+    CHECK(j.at("eval").at("perplexity").get<double>() > 1.0);
+  }
+}
+
+TEST_CASE("anda search: hwmodel energy cost and errors", "[search][cli]") {
+  const auto e = run("search --model " + model +
+                     " --windows 1 --eval-windows 1 --iterations 2 --cost energy --json");
+  INFO(e.output);
+  REQUIRE(e.status == 0);
+  CHECK(nlohmann::json::parse(e.output).at("cost") == "energy");
+  const auto missing = run("search --model /nonexistent/model --windows 1");
+  CHECK(missing.status != 0);
+  CHECK(missing.output.rfind("anda: error: ", 0) == 0);
+  const auto preset = run("search --model " + model + " --cost cycles --preset no-such-model");
+  CHECK(preset.status != 0);
+  CHECK_THAT(preset.output, Catch::Contains("no-such-model"));
+}
