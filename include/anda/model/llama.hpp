@@ -33,6 +33,7 @@
 #include "anda/gemm/gemm.hpp"
 #include "anda/model/llama_weights.hpp"
 #include "anda/model/precision.hpp"
+#include "anda/simd/dispatch.hpp"
 #include "anda/storage/activation_tensor.hpp"
 #include "anda/storage/int_weights.hpp"
 
@@ -68,8 +69,15 @@ inline Eigen::MatrixXf stack_rows(std::initializer_list<const Eigen::MatrixXf*> 
   return out;
 }
 
-inline float round_to_fp16(float x) {
-  return fp16::from_float(x).to_float();
+// Every element rounded to FP16 (nearest even, overflow to +-Inf) and back, through the
+// library's vectorized conversion.
+inline Eigen::MatrixXf round_to_fp16(const Eigen::MatrixXf& x) {
+  std::vector<std::uint16_t> bits(std::size_t(x.size()));
+  simd::kernels().float_to_fp16(x.data(), bits.data(), bits.size());
+  Eigen::MatrixXf out(x.rows(), x.cols());
+  for (Eigen::Index i = 0; i < x.size(); ++i)
+    out(i) = fp16::from_bits(bits[std::size_t(i)]).to_float();
+  return out;
 }
 
 // RMSNorm over each row (token): x * rsqrt(mean(x^2) + eps) * weight, in FP32.
@@ -286,7 +294,7 @@ class llama_model {
   detail::linear prepare(Eigen::MatrixXf w) const {
     detail::linear out;
     if (precision_ == weight_precision::fp16) {
-      w = w.unaryExpr(&detail::round_to_fp16);
+      w = detail::round_to_fp16(w);
     } else if (is_integer(precision_)) {
       out.packed = int_weights::quantize(w, to_weight_type(precision_), std::size_t(weight_group_));
       w = out.packed->dequantize();
@@ -304,7 +312,7 @@ class llama_model {
         y.noalias() = x * lin.w.transpose();
         break;
       case activation_precision::kind::fp16:
-        y.noalias() = x.unaryExpr(&detail::round_to_fp16) * lin.w.transpose();
+        y.noalias() = detail::round_to_fp16(x) * lin.w.transpose();
         break;
       case activation_precision::kind::anda: {
         try {
