@@ -9,6 +9,7 @@
 #include "st_writer.hpp"
 
 using anda::io::hf_config_error;
+using anda::io::llama_config_from_json;
 using anda::io::parse_llama_config;
 using anda::io::read_llama_config;
 using Catch::Matchers::Contains;
@@ -20,7 +21,7 @@ const std::filesystem::path shared = ANDA_SHARED_DIR;
 
 std::string config_error(const json& j) {
   try {
-    parse_llama_config(j, "config.json");
+    llama_config_from_json(j, "config.json");
   } catch (const hf_config_error& e) {
     return e.what();
   }
@@ -74,7 +75,7 @@ TEST_CASE("hf_config: documented defaults for absent keys", "[hf_config]") {
     j.erase(k);
   j["hidden_size"] = 12;
   j["rope_scaling"] = nullptr;
-  const auto c = parse_llama_config(j, "config.json");
+  const auto c = llama_config_from_json(j, "config.json");
   CHECK(c.num_kv_heads == 4);  // = num_attention_heads
   CHECK(c.head_dim == 3);      // = hidden_size / num_attention_heads
   CHECK(c.rope_theta == 10000.0f);
@@ -166,7 +167,11 @@ TEST_CASE("hf_config: unsupported options and bad values are clear errors", "[hf
   CHECK_THAT(config_error(json::array()), Contains("the top level is not a JSON object"));
 }
 
-TEST_CASE("hf_config: files", "[hf_config]") {
+TEST_CASE("hf_config: text and files", "[hf_config]") {
+  const std::string text = anda_test::tiny_config().dump();
+  CHECK(parse_llama_config(text, "text").vocab_size == 16);
+  CHECK_THROWS_WITH(parse_llama_config(R"({"model_type": "llama"})", "text"),
+                    "text: missing required key 'hidden_size'");
   anda_test::temp_dir dir("config");
   anda_test::write_text(dir / "config.json", R"({"model_type": "llama", )");
   CHECK_THROWS_WITH(read_llama_config(dir.path()), Contains("config.json: invalid JSON"));

@@ -222,11 +222,12 @@ class hf_config_reader {
 }  // namespace detail
 
 // Reads a parsed config.json; `name` is used in error messages.
-inline model::llama_config parse_llama_config(const nlohmann::json& j, const std::string& name) {
+inline model::llama_config llama_config_from_json(const nlohmann::json& j,
+                                                  const std::string& name) {
   return detail::hf_config_reader{j, name}.read();
 }
 
-// Parses config.json text.
+// Parses config.json text; `name` is used in error messages.
 inline model::llama_config parse_llama_config(std::string_view text, const std::string& name) {
   nlohmann::json j;
   try {
@@ -234,7 +235,7 @@ inline model::llama_config parse_llama_config(std::string_view text, const std::
   } catch (const nlohmann::json::exception& e) {
     throw hf_config_error(name + ": invalid JSON (" + e.what() + ")");
   }
-  return parse_llama_config(j, name);
+  return llama_config_from_json(j, name);
 }
 
 // Reads `path`: a config.json file, or a directory holding one.
