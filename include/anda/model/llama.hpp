@@ -69,6 +69,19 @@ inline Eigen::MatrixXf stack_rows(std::initializer_list<const Eigen::MatrixXf*> 
   return out;
 }
 
+// A column-major matrix copied to row-major (tokens' rows contiguous, as the encoder reads them)
+// in square tiles, so that both sides stay in cache.
+inline row_matrix to_row_major(const Eigen::MatrixXf& x) {
+  constexpr Eigen::Index tile = 16;
+  row_matrix out(x.rows(), x.cols());
+  for (Eigen::Index c0 = 0; c0 < x.cols(); c0 += tile)
+    for (Eigen::Index r0 = 0; r0 < x.rows(); r0 += tile) {
+      const Eigen::Index nr = std::min(tile, x.rows() - r0), nc = std::min(tile, x.cols() - c0);
+      out.block(r0, c0, nr, nc) = x.block(r0, c0, nr, nc);
+    }
+  return out;
+}
+
 // Every element rounded to FP16 (nearest even, overflow to +-Inf) and back, through the
 // library's vectorized conversion.
 inline Eigen::MatrixXf round_to_fp16(const Eigen::MatrixXf& x) {
@@ -316,7 +329,10 @@ class llama_model {
         break;
       case activation_precision::kind::anda: {
         try {
-          const activation_tensor X = activation_tensor::encode(act.format_of(m), x);
+          const detail::row_matrix rm = detail::to_row_major(x);
+          const activation_tensor X =
+              activation_tensor::encode_float(act.format_of(m), rm.data(), std::size_t(rm.rows()),
+                                              std::size_t(rm.cols()), std::size_t(rm.cols()));
           if (lin.packed) {
             gemm(X, *lin.packed, y);
           } else {
