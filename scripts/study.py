@@ -47,8 +47,8 @@ def bops_reduction(m):  # MACs per token of the model's four module types (hwmod
 fp16 = ppl("fp16", "fp16")
 w4a16 = ppl("int4", "fp16")
 print(f"Perplexity on the first {a.windows} held-out windows of 256 tokens "
-      f"({a.windows * 256} tokens); drop relative to W4A16 (INT4 g128 weights, FP16 activations).\n")
-print("| weights | activations | perplexity | drop vs W4A16 | BOPs reduction |")
+      f"({a.windows * 256} tokens); the change is relative to W4A16 (INT4 g128 weights, FP16 activations).\n")
+print("| weights | activations | perplexity | change vs W4A16 | BOPs reduction |")
 print("|---|---|---:|---:|---:|")
 print(f"| FP16 | FP16 | {fp16:.3f} | | |")
 print(f"| INT4 g128 | FP16 (W4A16) | {w4a16:.3f} | 0 | 1.00x |")
