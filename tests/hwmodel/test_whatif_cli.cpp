@@ -12,25 +12,15 @@
 #include <string>
 #include <vector>
 
+#include "run_tool.hpp"
+
 namespace {
 
-struct result {
-  int status;
-  std::string out;
-};
+using result = anda::test::tool_result;
 
 // Runs the built tool with `args`; stdout is captured, stderr is folded into it when asked.
 result run_tool(const std::string& args, bool with_stderr = false) {
-  const std::string cmd =
-      std::string("\"") + ANDA_TOOL + "\" " + args + (with_stderr ? " 2>&1" : "");
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  std::string out;
-  char buf[4096];
-  std::size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  const int st = pclose(p);
-  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
+  return anda::test::run_tool(args, "", with_stderr);
 }
 
 std::filesystem::path temp_path(const std::string& name) {
@@ -174,18 +164,18 @@ TEST_CASE("the XML checker rejects broken documents", "[hwmodel][cli]") {
 TEST_CASE("anda whatif: the default table", "[hwmodel][cli]") {
   const auto r = run_tool("whatif");
   REQUIRE(r.status == 0);
-  CHECK(r.out.find("llama2-7b") != std::string::npos);
-  CHECK(r.out.find("prefill of 2048 tokens") != std::string::npos);
+  CHECK(r.output.find("llama2-7b") != std::string::npos);
+  CHECK(r.output.find("prefill of 2048 tokens") != std::string::npos);
   for (const char* row :
        {"fp-fp", "fp-int", "ifpu", "figna ", "figna-m11", "figna-m8", "bfp4", "anda 0.1% WT2",
         "anda 1% WT2", "[9,7,8,8]", "[7,6,6,6]", "anda M=4", "anda M=13"})
-    CHECK(r.out.find(row) != std::string::npos);
+    CHECK(r.output.find(row) != std::string::npos);
 }
 
 TEST_CASE("anda whatif --json: one object with the documented keys", "[hwmodel][cli]") {
   const auto r = run_tool("whatif --json");
   REQUIRE(r.status == 0);
-  const auto j = nlohmann::json::parse(r.out);
+  const auto j = nlohmann::json::parse(r.output);
   CHECK(j.at("model") == "llama2-7b");
   CHECK(j.at("modules") == nlohmann::json::array({7, 6, 6, 6}));
   CHECK(j.at("tokens") == 2048);
@@ -208,9 +198,10 @@ TEST_CASE("anda whatif --json: one object with the documented keys", "[hwmodel][
         Approx(1.0));
   CHECK(j.at("ratios").at("anda").at("speedup").get<double>() == Approx(16.0 / 7.25).epsilon(0.01));
 
-  const auto t = nlohmann::json::parse(run_tool("whatif --json --modules 9,7,8,8").out);
+  const auto t = nlohmann::json::parse(run_tool("whatif --json --modules 9,7,8,8").output);
   CHECK(t.at("bops_reduction").get<double>() == Approx(1.96).margin(0.01));
-  const auto u = nlohmann::json::parse(run_tool("whatif --json --mantissa 4 --model opt-1.3b").out);
+  const auto u =
+      nlohmann::json::parse(run_tool("whatif --json --mantissa 4 --model opt-1.3b").output);
   CHECK(u.at("modules") == nlohmann::json::array({4, 4, 4, 4}));
   CHECK(u.at("ratios").at("anda").at("speedup").get<double>() == Approx(3.2).epsilon(1e-6));
 }
@@ -224,11 +215,11 @@ TEST_CASE("anda whatif: errors are one line and a non-zero exit", "[hwmodel][cli
     INFO(args);
     const auto r = run_tool(args, true);
     CHECK(r.status != 0);
-    CHECK(r.out.find("error") != std::string::npos);
+    CHECK(r.output.find("error") != std::string::npos);
   }
   const auto r = run_tool("whatif --model gpt-5", true);
-  CHECK(r.out.rfind("anda: error: unknown model", 0) == 0);
-  CHECK(std::count(r.out.begin(), r.out.end(), '\n') == 1);
+  CHECK(r.output.rfind("anda: error: unknown model", 0) == 0);
+  CHECK(std::count(r.output.begin(), r.output.end(), '\n') == 1);
 }
 
 TEST_CASE("anda whatif --config: an HF config.json equals its preset", "[hwmodel][cli]") {
@@ -240,9 +231,9 @@ TEST_CASE("anda whatif --config: an HF config.json equals its preset", "[hwmodel
              "num_key_value_heads": 8, "vocab_size": 32000})";
   }
   const auto a = nlohmann::json::parse(
-      run_tool("whatif --json --modules 7,6,6,6 --config \"" + path.string() + "\"").out);
+      run_tool("whatif --json --modules 7,6,6,6 --config \"" + path.string() + "\"").output);
   const auto b =
-      nlohmann::json::parse(run_tool("whatif --json --modules 7,6,6,6 --model llama2-70b").out);
+      nlohmann::json::parse(run_tool("whatif --json --modules 7,6,6,6 --model llama2-70b").output);
   CHECK(a.at("designs").at("anda").at("cycles") == b.at("designs").at("anda").at("cycles"));
   CHECK(a.at("designs").at("fp-fp").at("energy_j") == b.at("designs").at("fp-fp").at("energy_j"));
   {
@@ -251,7 +242,7 @@ TEST_CASE("anda whatif --config: an HF config.json equals its preset", "[hwmodel
   }
   const auto bad = run_tool("whatif --config \"" + path.string() + "\"", true);
   CHECK(bad.status != 0);
-  CHECK(bad.out.find("not valid JSON") != std::string::npos);
+  CHECK(bad.output.find("not valid JSON") != std::string::npos);
   std::filesystem::remove(path);
 }
 
@@ -259,9 +250,10 @@ TEST_CASE("anda whatif --csv and --phase decode", "[hwmodel][cli]") {
   const auto r = run_tool("whatif --csv --model opt-6.7b");
   REQUIRE(r.status == 0);
   // Header + 7 baselines + 2 paper tuples + 10 uniform M.
-  CHECK(std::count(r.out.begin(), r.out.end(), '\n') == 1 + 7 + 2 + 10);
-  CHECK(r.out.rfind("label,design,modules,bops_reduction", 0) == 0);
-  const auto d = nlohmann::json::parse(run_tool("whatif --json --phase decode --tokens 4096").out);
+  CHECK(std::count(r.output.begin(), r.output.end(), '\n') == 1 + 7 + 2 + 10);
+  CHECK(r.output.rfind("label,design,modules,bops_reduction", 0) == 0);
+  const auto d =
+      nlohmann::json::parse(run_tool("whatif --json --phase decode --tokens 4096").output);
   CHECK(d.at("phase") == "decode");
   CHECK(d.at("designs").at("anda").at("gemms").at(0).at("t") == 1);
 }

@@ -11,6 +11,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "run_tool.hpp"
+
 namespace fs = std::filesystem;
 
 namespace {
@@ -18,20 +20,9 @@ namespace {
 const std::string model = std::string(ANDA_SHARED_DIR) + "/models/tiny-llama-en";
 const std::string eval_tokens = model + "/eval_tokens.i32";
 
-struct result {
-  int status;
-  std::string output;
-};
-
+using result = anda::test::tool_result;
 result run(const std::string& args) {
-  const std::string cmd = std::string(ANDA_TOOL) + " eval " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  std::string out;
-  char buf[4096];
-  while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-  const int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+  return anda::test::run_tool("eval " + args);
 }
 
 void check_error(const std::string& args, const std::string& what) {

@@ -3,25 +3,14 @@
 
 #include <nlohmann/json.hpp>
 
-#include <sys/wait.h>
 #include <cstdio>
 #include <string>
+#include "run_tool.hpp"
 
 namespace {
 
-struct result {
-  int status;
-  std::string output;
-};
-
-result run(const std::string& args) {
-  FILE* p = popen((std::string(ANDA_TOOL) + " " + args + " 2>&1").c_str(), "r");
-  REQUIRE(p != nullptr);
-  std::string out;
-  char buf[4096];
-  while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-  const int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+anda::test::tool_result run(const std::string& args) {
+  return anda::test::run_tool(args);
 }
 
 const std::string model = std::string(ANDA_SHARED_DIR) + "/models/tiny-llama-en";

@@ -13,26 +13,16 @@
 #include <fstream>
 
 #include "mx_cases.hpp"
+#include "run_tool.hpp"
 
 namespace fs = std::filesystem;
 using namespace anda;
 
 namespace {
 
-struct result {
-  int status;
-  std::string output;  // stdout and stderr
-};
-
+using result = test::tool_result;
 result run(const std::string& args, const std::string& env = "") {
-  const std::string cmd = env + " " + ANDA_TOOL + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  std::string out;
-  char buf[4096];
-  while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-  const int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+  return test::run_tool(args, env);
 }
 
 struct temp_dir {
