@@ -1,14 +1,20 @@
-// Encodes a row with Anda<64, 4> and checks the decoded values: proves the package is usable.
+// The README's first example, compiled against the installed or added-as-subdirectory package.
 #include <anda/anda.hpp>
 
 #include <cstdio>
 
 int main() {
-  Eigen::MatrixXf x = Eigen::MatrixXf::Random(2, 100);
-  const auto t = anda::activation_tensor::encode(anda::format{64, 4}, x);
-  const Eigen::MatrixXf y = t.decode_float();
+  Eigen::MatrixXf x = Eigen::MatrixXf::Random(4, 4096);              // 4 tokens, K = 4096
+  auto t = anda::activation_tensor::encode(anda::format{64, 7}, x);  // G = 64, M = 7, truncate
+  Eigen::MatrixXf y = t.decode_float();                              // exact decode of the planes
+  double bits = t.bits_per_element();                                // 1 + 7 + 8/64 = 8.125
+
+  Eigen::MatrixXf w = Eigen::MatrixXf::Random(1024, 4096);               // a 4096 -> 1024 layer
+  auto W = anda::int_weights::quantize(w, anda::weight_type::int4_sym);  // INT4, FP16 scale/128
+  Eigen::MatrixXf out = anda::gemm(t, W);  // exact FP-INT GeMM: 4 x 1024
+
   const float err = (x - y).cwiseAbs().maxCoeff();
-  std::printf("consumer: %zu x %zu, %.3f bits/element, max error %g\n", t.rows(), t.cols(),
-              t.bits_per_element(), err);
-  return err < 0.125f ? 0 : 1;
+  std::printf("consumer: %.3f bits/element, max error %g, output %ld x %ld\n", bits, err,
+              long(out.rows()), long(out.cols()));
+  return err < 1.0f / 64 && bits == 8.125 && out.rows() == 4 && out.cols() == 1024 ? 0 : 1;
 }
