@@ -32,6 +32,7 @@ class perplexity_source {
     options_.windows = std::size_t(windows);
     options_.window_len = std::size_t(window_len);
     options_.threads = threads;
+    check_length();
     if (isatty(STDERR_FILENO))
       options_.progress = [](std::size_t done, std::size_t total) {
         std::fprintf(stderr, "\r  window %zu/%zu", done, total);
@@ -52,10 +53,21 @@ class perplexity_source {
     other.tokens_ = model::read_tokens(tokens_file);
     other.options_.windows = std::size_t(windows);
     other.name_ = tokens_file;
+    other.check_length();
     return other;
   }
 
  private:
+  // Fails before any evaluation (not after a long search) when the stream is too short.
+  void check_length() const {
+    const std::size_t need = options_.windows * options_.window_len;
+    if (tokens_.size() < need)
+      throw std::invalid_argument(name_ + ": " + std::to_string(options_.windows) + " windows of " +
+                                  std::to_string(options_.window_len) + " tokens need " +
+                                  std::to_string(need) + " tokens, the file has " +
+                                  std::to_string(tokens_.size()));
+  }
+
   std::vector<std::int32_t> tokens_;
   int group_;
   rounding round_ = rounding::truncate;

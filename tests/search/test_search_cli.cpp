@@ -34,11 +34,10 @@ TEST_CASE("anda search --json: trace, best tuple and held-out check", "[search][
     CHECK(e.at("perplexity").get<double>() <= j.at("reference_perplexity").get<double>() / 0.95);
     cheapest = std::min(cheapest, e.at("cost").get<double>());
   }
-  if (j.contains("best")) {
-    CHECK(j.at("best_cost").get<double>() == cheapest);
-    CHECK(j.at("bops_reduction").get<double>() > 1.0);
-    CHECK(j.at("eval").at("perplexity").get<double>() > 1.0);
-  }
+  REQUIRE(j.contains("best"));  // a 5 % tolerance accepts some tuple within 5 iterations
+  CHECK(j.at("best_cost").get<double>() == cheapest);
+  CHECK(j.at("bops_reduction").get<double>() > 1.0);
+  CHECK(j.at("eval").at("perplexity").get<double>() > 1.0);
 }
 
 TEST_CASE("anda search: hwmodel energy cost and errors", "[search][cli]") {
@@ -50,6 +49,12 @@ TEST_CASE("anda search: hwmodel energy cost and errors", "[search][cli]") {
   const auto missing = run("search --model /nonexistent/model --windows 1");
   CHECK(missing.status != 0);
   CHECK(missing.output.rfind("anda: error: ", 0) == 0);
+  const auto short_stream = run("search --model " + model + " --windows 1 --eval-windows 100000");
+  CHECK(short_stream.status != 0);
+  CHECK_THAT(short_stream.output, Catch::Contains("100000 windows"));
+  const auto int8_energy = run("search --model " + model + " --cost energy --weights int8");
+  CHECK(int8_energy.status != 0);
+  CHECK_THAT(int8_energy.output, Catch::Contains("INT4 weights"));
   const auto preset = run("search --model " + model + " --cost cycles --preset no-such-model");
   CHECK(preset.status != 0);
   CHECK_THAT(preset.output, Catch::Contains("no-such-model"));

@@ -31,8 +31,10 @@ model_shape shape_from_hf_config(const Json& j, std::string name) {
     s.fam = family::llama;
     s.ffn = req("intermediate_size");
     // Grouped-query attention: num_key_value_heads (absent: multi-head, = num_attention_heads).
-    s.kv_heads = j.contains("num_key_value_heads") ? req("num_key_value_heads") : s.heads;
-    s.head_dim = j.contains("head_dim") ? req("head_dim") : s.d_model / s.heads;
+    // Absent or null keys take HF's defaults, as the checkpoint loader does.
+    const auto given = [&](const char* key) { return j.contains(key) && !j.at(key).is_null(); };
+    s.kv_heads = given("num_key_value_heads") ? req("num_key_value_heads") : s.heads;
+    s.head_dim = given("head_dim") ? req("head_dim") : s.d_model / s.heads;
   } else if (type == "opt") {
     s.fam = family::opt;
     s.ffn = req("ffn_dim");

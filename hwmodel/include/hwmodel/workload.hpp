@@ -81,13 +81,14 @@ enum class phase { prefill, decode };
 
 // The FP-INT GeMMs of one forward pass over `tokens` tokens (prefill: all tokens at once; decode:
 // one step, T = 1, whatever the context length, since these GeMMs do not depend on it).
-// q/k/v are one GeMM with N = d + 2 kv_dim (they share the input A_qkv); LLaMA's gate and up share
-// A_u and are one GeMM with N = 2 ffn (paper.md §4.1: Table II reproduces only with the gate
-// counted under M_u).
+// q/k/v are one GeMM with N = heads x head_dim + 2 kv_dim (they share the input A_qkv); LLaMA's
+// gate and up share A_u and are one GeMM with N = 2 ffn (paper.md §4.1: Table II reproduces only
+// with the gate counted under M_u).
 inline std::vector<gemm> model_gemms(const model_shape& s, std::int64_t tokens) {
   const std::int64_t up_n = s.fam == family::llama ? 2 * s.ffn : s.ffn;
-  return {{module::qkv, "q/k/v_proj", tokens, s.d_model, s.d_model + 2 * s.kv_dim(), s.layers},
-          {module::o, s.fam == family::llama ? "o_proj" : "out_proj", tokens, s.d_model, s.d_model,
+  const std::int64_t q_dim = s.heads * s.head_dim;  // = d_model except in some configs
+  return {{module::qkv, "q/k/v_proj", tokens, s.d_model, q_dim + 2 * s.kv_dim(), s.layers},
+          {module::o, s.fam == family::llama ? "o_proj" : "out_proj", tokens, q_dim, s.d_model,
            s.layers},
           {module::u, s.fam == family::llama ? "gate_proj+up_proj" : "fc1", tokens, s.d_model, up_n,
            s.layers},

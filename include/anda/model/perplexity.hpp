@@ -104,15 +104,15 @@ inline perplexity_result evaluate_perplexity(const llama_model& model,
         // The last position predicts nothing: the head runs on positions 0..L-2 only.
         const Eigen::MatrixXf h = model.hidden_states(window, act);
         r.window_nll[i] = window_mean_nll(model.head_by_token(h.topRows(h.rows() - 1)), window);
-      } catch (...) {
         std::lock_guard lock{mu};
+        ++done;
+        if (opt.progress) opt.progress(done, W);  // inside the try: a throw here is reported too
+      } catch (...) {
+        std::lock_guard lock{mu};  // the guard above, if taken, was released by the unwinding
         if (!error_ptr) error_ptr = std::current_exception();
         failed = true;
         return;
       }
-      std::lock_guard lock{mu};
-      ++done;
-      if (opt.progress) opt.progress(done, W);
     }
   };
   {
