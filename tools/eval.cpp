@@ -14,6 +14,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "commands.hpp"
 
@@ -35,7 +36,10 @@ struct eval_options {
   bool json = false;
 };
 
-model::activation_precision activation_setting(const eval_options& o, bool activations_given) {
+// `anda_given`: --group, --rounding or --nonfinite was on the command line; they describe Anda
+// activations, so without --modules they would be silently ignored: an error instead.
+model::activation_precision activation_setting(const eval_options& o, bool activations_given,
+                                               bool anda_given) {
   const auto round = parse_rounding(o.rounding_name);
   const auto policy = parse_nonfinite(o.nonfinite_name);
   if (!round) throw std::invalid_argument("--rounding " + o.rounding_name + " is not known");
@@ -46,6 +50,10 @@ model::activation_precision activation_setting(const eval_options& o, bool activ
     return model::activation_precision::anda(model::parse_tuple(o.modules), o.group, *round,
                                              *policy);
   }
+  if (anda_given)
+    throw std::invalid_argument(
+        "--group, --rounding and --nonfinite apply to Anda activations: "
+        "give --modules too");
   if (o.activations == "fp32") return model::activation_precision::fp32();
   if (o.activations == "fp16") return model::activation_precision::fp16();
   throw std::invalid_argument("--activations " + o.activations +
@@ -73,8 +81,8 @@ class progress_line {
   std::chrono::steady_clock::time_point start_;
 };
 
-int run_eval(const eval_options& o, bool activations_given) {
-  const model::activation_precision act = activation_setting(o, activations_given);
+int run_eval(const eval_options& o, bool activations_given, bool anda_given) {
+  const model::activation_precision act = activation_setting(o, activations_given, anda_given);
   const auto weights = model::parse_weight_precision(o.weights);
   if (!weights)
     throw std::invalid_argument("--weights " + o.weights +
@@ -165,17 +173,22 @@ command add_eval(CLI::App& parent) {
       app->add_option("--activations", o->activations,
                       "fp32 (default) or fp16 module inputs (instead of --modules)");
   // --modules vs --activations is checked in run_eval (exit status 1, as every other error).
-  app->add_option("--group", o->group, "Anda group size G (default 64)");
-  app->add_option("--rounding", o->rounding_name,
-                  "Anda rounding: truncate (default), nearest_even, nearest_away");
-  app->add_option("--nonfinite", o->nonfinite_name,
-                  "Inf/NaN module inputs: reject (default, an error) or propagate (NaN)");
+  const std::vector<CLI::Option*> anda_options = {
+      app->add_option("--group", o->group, "Anda group size G (default 64)"),
+      app->add_option("--rounding", o->rounding_name,
+                      "Anda rounding: truncate (default), nearest_even, nearest_away"),
+      app->add_option("--nonfinite", o->nonfinite_name,
+                      "Inf/NaN module inputs: reject (default, an error) or propagate (NaN)")};
   app->add_option("--weights", o->weights,
                   "fp32 (default: as loaded), fp16, int4, int4-asym, int8 (round to nearest)");
   app->add_option("--weight-group", o->weight_group, "INT weight scale group Gw (default 128)");
   app->add_option("--threads", o->threads, "worker threads over windows (default: all cores)");
   app->add_flag("--json", o->json, "print one JSON object");
-  return {app, [o, activations]() -> int { return run_eval(*o, activations->count() > 0); }};
+  return {app, [o, activations, anda_options]() -> int {
+            bool anda_given = false;
+            for (const auto* opt : anda_options) anda_given |= opt->count() > 0;
+            return run_eval(*o, activations->count() > 0, anda_given);
+          }};
 }
 
 }  // namespace anda::tools

@@ -102,11 +102,11 @@ int run_search(const search_cli& o) {
   const search::result r =
       search::precision_search(cost, judge, {o.lowest, o.highest, o.iterations}, print);
 
-  nlohmann::json out = {{"model", o.model_dir},
-                        {"tolerance", o.tolerance},
-                        {"cost", o.cost},
-                        {"reference_perplexity", reference},
-                        {"trace", trace}};
+  nlohmann::json out = {
+      {"model", o.model_dir}, {"tolerance", o.tolerance},   {"cost", o.cost},
+      {"weights", o.weights}, {"group", o.group},           {"rounding", o.rounding_name},
+      {"windows", o.windows}, {"window_len", o.window_len}, {"reference_perplexity", reference},
+      {"trace", trace}};
   if (!r.best) {
     if (o.json)
       std::printf("%s\n", out.dump().c_str());

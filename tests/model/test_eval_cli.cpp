@@ -95,6 +95,8 @@ TEST_CASE("anda eval: errors are one line", "[eval][cli]") {
   check_error(m + t + " --modules 7,6,6,17", "out of range");
   check_error(m + t + " --modules 7,6,x,6", "four mantissa lengths");
   check_error(m + t + " --modules 7,6,6,6 --group 48", "G = 48");
+  check_error(m + t + " --group 32", "give --modules too");
+  check_error(m + t + " --activations fp16 --rounding nearest_even", "give --modules too");
   check_error(m + t + " --modules 7,6,6,6 --activations fp16", "--modules");
   check_error(m + t + " --activations bf16", "--activations bf16");
   check_error(m + t + " --weights int3", "--weights int3");

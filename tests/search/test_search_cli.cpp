@@ -26,6 +26,9 @@ TEST_CASE("anda search --json: trace, best tuple and held-out check", "[search][
   const auto& trace = j.at("trace");
   REQUIRE(trace.size() == 5);
   CHECK(trace[0].at("modules") == std::vector<int>{4, 4, 4, 4});
+  CHECK(j.at("weights") == "int4");  // the run's settings are echoed, so it can be replayed
+  CHECK(j.at("group") == 64);
+  CHECK(j.at("windows") == 1);
   CHECK(j.at("reference_perplexity").get<double>() > 1.0);
   // Every accepted evaluation is within the tolerance; the best is the cheapest accepted one.
   double cheapest = 1e300;
