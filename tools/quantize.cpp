@@ -35,7 +35,7 @@ struct quantize_report {
 // Compares the decoded tensor with the input (as given, float32 or float16) element by element;
 // saturations are re-derived from the reference encoder under each group's stored exponent.
 quantize_report measure(const activation_tensor& t, const std::vector<std::uint16_t>& fp16_bits,
-                        const std::vector<float>& input, const Eigen::MatrixXf& decoded) {
+                        const std::vector<float>& input, const std::vector<float>& decoded) {
   quantize_report rep;
   const format& fmt = t.fmt();
   for (std::size_t r = 0; r < t.rows(); ++r) {
@@ -48,7 +48,7 @@ quantize_report measure(const activation_tensor& t, const std::vector<std::uint1
       const std::size_t end = std::min(t.cols(), (g + 1) * fmt.group());
       for (std::size_t c = g * fmt.group(); c < end; ++c) {
         const double x = input[r * t.cols() + c];
-        const double v = decoded(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(c));
+        const double v = decoded[r * t.cols() + c];
         const auto h = fp16::from_bits(fp16_bits[r * t.cols() + c]);
         ++rep.elements;
         rep.max_abs_error = std::max(rep.max_abs_error, std::abs(x - v));
@@ -90,11 +90,9 @@ int run_quantize(const quantize_options& o) {
     simd::kernels().float_to_fp16(input.data(), bits.data(), input.size());
   }
   const auto t = activation_tensor::encode(fmt, bits.data(), rows, cols, cols);
-  const Eigen::MatrixXf decoded = t.decode_float();
-  const quantize_report rep = measure(t, bits, input, decoded);
-
-  std::vector<float> out(a.size());
+  std::vector<float> out(a.size());  // decoded once, row-major: the report and the file
   t.decode_to(out.data(), cols);
+  const quantize_report rep = measure(t, bits, input, out);
   io::write_npy(o.output, out, a.shape);
 
   const double sqnr = rep.noise > 0 ? 10 * std::log10(rep.signal / rep.noise)

@@ -14,6 +14,8 @@ using namespace anda;
 using namespace anda::model;
 using anda::model::test::random_weights;
 
+using anda::model::test::random_tokens;
+
 namespace {
 
 using matd = Eigen::MatrixXd;
@@ -77,14 +79,6 @@ matd forward_ref(const llama_weights& w, const std::vector<std::int32_t>& tokens
     x += gate * l.down_proj.cast<double>().transpose();
   }
   return rms_norm_ref(x, w.norm, c.rms_norm_eps) * w.lm_head.cast<double>().transpose();
-}
-
-std::vector<std::int32_t> random_tokens(std::size_t n, int vocab, unsigned seed) {
-  std::mt19937 rng{seed};
-  std::uniform_int_distribution<int> d{0, vocab - 1};
-  std::vector<std::int32_t> t(n);
-  for (auto& v : t) v = d(rng);
-  return t;
 }
 
 double max_abs_diff(const Eigen::MatrixXf& a, const matd& b) {

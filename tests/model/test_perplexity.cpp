@@ -14,17 +14,10 @@
 
 using namespace anda;
 using namespace anda::model;
+using anda::model::test::random_tokens;
 using anda::model::test::random_weights;
 
 namespace {
-
-std::vector<std::int32_t> stream(std::size_t n, int vocab, unsigned seed) {
-  std::mt19937 rng{seed};
-  std::uniform_int_distribution<int> d{0, vocab - 1};
-  std::vector<std::int32_t> t(n);
-  for (auto& v : t) v = d(rng);
-  return t;
-}
 
 // The NLL of one window straight from its logits, in double.
 double window_nll_ref(const Eigen::MatrixXf& logits, std::span<const std::int32_t> w) {
@@ -41,7 +34,7 @@ double window_nll_ref(const Eigen::MatrixXf& logits, std::span<const std::int32_
 
 TEST_CASE("windows are fed alone and predict their tokens 1..L-1", "[perplexity]") {
   const llama_model m{random_weights(32, 4, 2, 8, 64, 70, 2, false, 31)};
-  const auto tokens = stream(3 * 16 + 5, 70, 1);  // the 5 extra tokens are never used
+  const auto tokens = random_tokens(3 * 16 + 5, 70, 1);  // the 5 extra tokens are never used
   perplexity_options o;
   o.window_len = 16;
   const perplexity_result r = evaluate_perplexity(m, tokens, activation_precision::fp32(), o);
@@ -65,7 +58,7 @@ TEST_CASE("windows are fed alone and predict their tokens 1..L-1", "[perplexity]
 
 TEST_CASE("quantized perplexity is identical for any thread count", "[perplexity]") {
   const llama_model m{random_weights(64, 4, 2, 16, 128, 90, 2, false, 37), weight_precision::int4};
-  const auto tokens = stream(7 * 32, 90, 2);
+  const auto tokens = random_tokens(7 * 32, 90, 2);
   const auto act = activation_precision::anda({7, 6, 6, 6}, 32);
   perplexity_options o;
   o.window_len = 32;
@@ -91,7 +84,7 @@ TEST_CASE("perplexity errors: too few tokens, bad ids, bad options, errors insid
           "[perplexity]") {
   const llama_model m{random_weights(16, 2, 2, 8, 32, 40, 1, false, 41), weight_precision::int4,
                       8};  // Gw = 8 < K: G = 256 is refused
-  auto tokens = stream(100, 40, 3);
+  auto tokens = random_tokens(100, 40, 3);
   perplexity_options o;
   o.window_len = 32;
   o.windows = 4;

@@ -46,6 +46,14 @@ ANDA_TARGET_AVX512 inline __mmask32 lanes_below(std::ptrdiff_t n) {
   return n >= 32 ? ~__mmask32{0} : n <= 0 ? __mmask32{0} : (__mmask32{1} << n) - 1u;
 }
 
+// 32 values of a row from `start`, zeros beyond its `cols` values.
+ANDA_TARGET_AVX512 inline __m512i load_row(const std::uint16_t* row, std::size_t cols,
+                                           std::size_t start) {
+  if (start + 32 <= cols) return _mm512_loadu_si512(row + start);
+  const auto valid = static_cast<std::ptrdiff_t>(cols) - static_cast<std::ptrdiff_t>(start);
+  return _mm512_maskz_loadu_epi16(lanes_below(valid), row + std::min(start, cols));
+}
+
 // The magnitudes of 32 elements under their groups' shared exponents (reference::magnitude).
 ANDA_TARGET_AVX512 inline __m512i magnitudes(__m512i magnitude_bits, __m512i E, int M,
                                              rounding round) {
@@ -90,31 +98,21 @@ ANDA_TARGET_AVX512 inline std::size_t encode_narrow(const encode_job& job) {
   const std::size_t plane_bytes = job.fmt.plane_bytes();
   const std::size_t group_bytes = job.fmt.group_bytes();
   // A block is one vector of 32 values: 32 / G groups.
-  constexpr int block = 32, vectors = 1;
+  constexpr int block = 32;
   const int groups_per_block = block / G;
   const std::size_t blocks = (groups * G + block - 1) / block;
   const __m512i magnitude_mask = _mm512_set1_epi16(0x7FFF);
   const __m512i nonfinite_field = _mm512_set1_epi16(0x7C00);
-  __m512i bits[vectors];
-  __m512i abs[vectors];
   alignas(64) std::uint16_t exponent_lanes[32];
 
   for (std::size_t r = 0; r < job.rows; ++r) {
     const std::uint16_t* row = job.src + r * job.src_stride;
     for (std::size_t b = 0; b < blocks; ++b) {
-      const std::size_t first = b * block;
-      __m512i largest = _mm512_setzero_si512();
-      for (int v = 0; v < vectors; ++v) {
-        const std::size_t start = first + 32 * v;
-        const auto valid =
-            static_cast<std::ptrdiff_t>(job.cols) - static_cast<std::ptrdiff_t>(start);
-        bits[v] = _mm512_maskz_loadu_epi16(lanes_below(valid), row + std::min(start, job.cols));
-        abs[v] = _mm512_and_si512(bits[v], magnitude_mask);
-        largest = _mm512_max_epu16(largest, abs[v]);
-      }
+      const __m512i bits = load_row(row, job.cols, b * block);
+      const __m512i abs = _mm512_and_si512(bits, magnitude_mask);
       // Within a group the largest |x| bit pattern carries the shared exponent (zero: E = 0,
       // subnormal: E = 1, Inf/NaN: at least 0x7C00).
-      largest = segment_max(largest, std::min(G, 32));
+      const __m512i largest = segment_max(abs, G);
       const __mmask32 nonfinite_lanes = _mm512_cmpge_epu16_mask(largest, nonfinite_field);
       const std::size_t first_group = r * groups + b * groups_per_block;
       if (nonfinite_lanes && reject) return first_group + std::countr_zero(nonfinite_lanes) / G;
@@ -128,18 +126,16 @@ ANDA_TARGET_AVX512 inline std::size_t encode_narrow(const encode_job& job) {
         job.exponents[first_group + j] = static_cast<std::uint8_t>(exponent_lanes[j * G]);
 
       std::uint8_t* out = job.planes + first_group * group_bytes;
-      for (int v = 0; v < vectors; ++v) {
-        const __m512i m = _mm512_maskz_mov_epi16(~nonfinite_lanes, magnitudes(abs[v], E, M, round));
-        for (int p = 0; p <= M; ++p) {
-          const __mmask32 plane =
-              p == 0
-                  ? _mm512_movepi16_mask(bits[v])
-                  : _mm512_test_epi16_mask(m, _mm512_set1_epi16(static_cast<short>(1u << (M - p))));
-          const std::uint32_t word = plane;
-          for (std::size_t j = 0; j < stored_groups; ++j) {
-            const std::uint32_t part = word >> (j * G);
-            std::memcpy(out + j * group_bytes + p * plane_bytes, &part, plane_bytes);
-          }
+      const __m512i m = _mm512_maskz_mov_epi16(~nonfinite_lanes, magnitudes(abs, E, M, round));
+      for (int p = 0; p <= M; ++p) {
+        const __mmask32 plane =
+            p == 0
+                ? _mm512_movepi16_mask(bits)
+                : _mm512_test_epi16_mask(m, _mm512_set1_epi16(static_cast<short>(1u << (M - p))));
+        const std::uint32_t word = plane;
+        for (std::size_t j = 0; j < stored_groups; ++j) {
+          const std::uint32_t part = word >> (j * G);
+          std::memcpy(out + j * group_bytes + p * plane_bytes, &part, plane_bytes);
         }
       }
     }
@@ -162,14 +158,6 @@ ANDA_TARGET_AVX512 inline __m512i truncated_magnitudes(__m512i magnitude_bits, _
 ANDA_TARGET_AVX512 inline __m512i narrow_to_bytes(__m512i lo32, __m512i hi32) {
   return _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvtepi16_epi8(lo32)),
                             _mm512_cvtepi16_epi8(hi32), 1);
-}
-
-// 32 values of a row from `start`, zeros beyond its `cols` values.
-ANDA_TARGET_AVX512 inline __m512i load_row(const std::uint16_t* row, std::size_t cols,
-                                           std::size_t start) {
-  if (start + 32 <= cols) return _mm512_loadu_si512(row + start);
-  const auto valid = static_cast<std::ptrdiff_t>(cols) - static_cast<std::ptrdiff_t>(start);
-  return _mm512_maskz_loadu_epi16(lanes_below(valid), row + std::min(start, cols));
 }
 
 // The 1 + M planes of 64 values (input bits b0, b1 and magnitudes m0, m1, 32 each): the

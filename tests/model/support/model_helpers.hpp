@@ -65,6 +65,15 @@ inline llama_weights random_weights(int hidden, int heads, int kv_heads, int hea
 }
 
 // A float32 little-endian file as floats (the ref_logits.f32 files; same layout as tokens).
+// n token ids drawn uniformly from [0, vocab).
+inline std::vector<std::int32_t> random_tokens(std::size_t n, int vocab, unsigned seed) {
+  std::mt19937 rng{seed};
+  std::uniform_int_distribution<int> d{0, vocab - 1};
+  std::vector<std::int32_t> t(n);
+  for (auto& v : t) v = d(rng);
+  return t;
+}
+
 inline std::vector<float> read_f32(const std::string& path) {
   const std::vector<std::int32_t> raw = read_tokens(path);
   std::vector<float> out(raw.size());
