@@ -18,39 +18,18 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "whatif_report.hpp"
 
 namespace anda::tools {
 namespace {
 
-namespace hw = anda::hw;
-
-// --mantissa not given.
-constexpr int unset_mantissa = -1000;
-
 struct whatif_options {
-  std::string model = "llama2-7b";
-  std::string config_path;
-  std::string modules;
-  int mantissa = unset_mantissa;
-  int group = 64;
-  std::int64_t tokens = 2048;
-  std::string phase = "prefill";
-  std::string dataset = "wikitext2";
+  whatif_request request;
+  std::string modules;  // "QKV,O,U,D" as typed
   bool json = false;
   bool csv = false;
   std::string plot;
 };
-
-// One Anda configuration to compare: a label and a tuple.
-struct scenario {
-  std::string label;
-  hw::mantissa_tuple tuple;
-};
-
-std::string tuple_text(const hw::mantissa_tuple& m) {
-  return "[" + std::to_string(m[0]) + "," + std::to_string(m[1]) + "," + std::to_string(m[2]) +
-         "," + std::to_string(m[3]) + "]";
-}
 
 std::string fmt(const char* f, double v) {
   char buf[64];
@@ -77,60 +56,6 @@ hw::mantissa_tuple parse_tuple(const std::string& text) {
     pos = end + 1;
   }
   return m;
-}
-
-hw::model_shape load_model(const whatif_options& o) {
-  if (!o.config_path.empty()) {
-    std::ifstream in(o.config_path);
-    if (!in) throw std::runtime_error("cannot open config file \"" + o.config_path + "\"");
-    nlohmann::json j;
-    try {
-      in >> j;
-    } catch (const std::exception& e) {
-      throw std::runtime_error("\"" + o.config_path + "\" is not valid JSON");
-    }
-    try {
-      return hw::shape_from_hf_config(j, o.config_path);
-    } catch (const nlohmann::json::exception& e) {
-      throw std::runtime_error("\"" + o.config_path + "\": a field has the wrong type");
-    }
-  }
-  if (auto s = hw::find_preset(o.model)) return *s;
-  std::string names;
-  for (const auto& p : hw::model_presets()) names += (names.empty() ? "" : ", ") + p.name;
-  throw std::runtime_error("unknown model \"" + o.model + "\" (presets: " + names +
-                           "; or --config PATH)");
-}
-
-// The Anda configurations to run: the one asked for, or the paper's tuples plus a uniform sweep.
-std::vector<scenario> scenarios_for(const whatif_options& o, const hw::model_shape& s) {
-  if (!o.modules.empty())
-    return {{"anda " + tuple_text(parse_tuple(o.modules)), parse_tuple(o.modules)}};
-  if (o.mantissa != unset_mantissa) {
-    if (o.mantissa < 1 || o.mantissa > 16) throw std::runtime_error("--mantissa wants 1..16");
-    const int m = o.mantissa;
-    return {{"anda M=" + std::to_string(m), {m, m, m, m}}};
-  }
-  std::vector<scenario> r;
-  const auto ds = o.dataset == "c4" ? hw::dataset::c4 : hw::dataset::wikitext2;
-  const std::string dsn = o.dataset == "c4" ? "C4" : "WT2";
-  if (o.config_path.empty()) {
-    if (auto t = hw::paper_tuple(s.name, ds, true)) r.push_back({"anda 0.1% " + dsn, *t});
-    if (auto t = hw::paper_tuple(s.name, ds, false)) r.push_back({"anda 1% " + dsn, *t});
-  }
-  for (int m = 4; m <= 13; ++m) r.push_back({"anda M=" + std::to_string(m), {m, m, m, m}});
-  return r;
-}
-
-// The tuple the JSON object is about: the one asked for, else the paper's 1 % tuple, else M = 8.
-std::size_t primary_index(const std::vector<scenario>& sc) {
-  for (std::size_t i = 0; i < sc.size(); ++i)
-    if (sc[i].label.find("1% ") != std::string::npos &&
-        sc[i].label.find("0.1%") == std::string::npos)
-      return i;
-  for (std::size_t i = 0; i < sc.size(); ++i)
-    if (sc[i].label == "anda M=8") return i;
-  return 0;
 }
 
 std::string shape_text(const hw::model_shape& s) {
@@ -174,7 +99,7 @@ double design_bops(const row& r) {
   return 16.0 / m;
 }
 
-void print_table(const whatif_options& o, const hw::model_shape& s, const hw::run_config& c,
+void print_table(const whatif_request& o, const hw::model_shape& s, const hw::run_config& c,
                  const std::vector<scenario>& sc, const std::vector<hw::comparison>& cmps) {
   const auto cal = hw::fig17_memory_calibration();
   std::printf("anda whatif: %s\n", shape_text(s).c_str());
@@ -240,102 +165,6 @@ void print_csv(const std::vector<scenario>& sc, const std::vector<hw::comparison
                 k.first_principles.total_j(), q.energy_efficiency_first_principles,
                 q.share.compute_j, q.share.sram_j, q.share.dram_j, k.memory_bound_gemms);
   }
-}
-
-// ---- JSON -----------------------------------------------------------------------------------
-
-nlohmann::ordered_json split_json(const hw::energy_split& e) {
-  return {{"compute", e.compute_j}, {"sram", e.sram_j}, {"dram", e.dram_j}};
-}
-
-nlohmann::ordered_json comparison_json(const whatif_options& o, const hw::comparison& c) {
-  using nlohmann::ordered_json;
-  const auto cal = hw::fig17_memory_calibration();
-  ordered_json j;
-  j["model"] = c.shape.name;
-  j["shape"] = {{"family", c.shape.fam == hw::family::llama ? "llama" : "opt"},
-                {"d_model", c.shape.d_model},
-                {"ffn", c.shape.ffn},
-                {"layers", c.shape.layers},
-                {"heads", c.shape.heads},
-                {"kv_heads", c.shape.kv_heads},
-                {"head_dim", c.shape.head_dim}};
-  j["modules"] = c.tuple;
-  j["phase"] = o.phase;
-  j["tokens"] = c.config.tokens;
-  j["group"] = c.config.group;
-  j["bops_reduction"] = c.bops_reduction;
-  j["mean_mantissa"] = hw::mean_mantissa(c.shape, c.tuple);
-  ordered_json ratios, breakdown, breakdown_fp, designs;
-  for (auto d : hw::all_designs) {
-    const std::string name(hw::pe(d).name);
-    const auto& q = c.ratio(d);
-    const auto& k = c.cost(d);
-    ratios[name] = {{"speedup", q.speedup},
-                    {"area_efficiency", q.area_efficiency},
-                    {"energy_efficiency", q.energy_efficiency},
-                    {"energy_efficiency_first_principles", q.energy_efficiency_first_principles}};
-    breakdown[name] = split_json(q.share);
-    breakdown_fp[name] = split_json(q.share_first_principles);
-    ordered_json mods = ordered_json::array();
-    for (const auto& g : k.gemms)
-      mods.push_back({{"module", hw::module_names[static_cast<std::size_t>(g.g.mod)]},
-                      {"gemm", g.g.what},
-                      {"t", g.g.t},
-                      {"k", g.g.k},
-                      {"n", g.g.n},
-                      {"count", g.g.count},
-                      {"mantissa", g.mantissa},
-                      {"macs", g.g.macs()},
-                      {"cycles", g.cycles * g.g.count},
-                      {"bound", g.memory_bound ? "memory" : "compute"},
-                      {"dram_bits", g.tr.dram_bits() * static_cast<double>(g.g.count)},
-                      {"energy_first_principles_j", split_json(g.first_principles)}});
-    designs[name] = {{"cycles", k.cycles},
-                     {"latency_s", k.latency_s},
-                     {"energy_j", k.paper_calibrated.total_j()},
-                     {"energy_first_principles_j", k.first_principles.total_j()},
-                     {"energy_split_j", split_json(k.paper_calibrated)},
-                     {"energy_split_first_principles_j", split_json(k.first_principles)},
-                     {"area_mm2", k.area_mm2},
-                     {"macs", k.macs},
-                     {"memory_bound_gemms", k.memory_bound_gemms},
-                     {"gemms", mods}};
-  }
-  j["ratios"] = ratios;
-  j["energy_breakdown"] = breakdown;
-  j["energy_breakdown_first_principles"] = breakdown_fp;
-  j["designs"] = designs;
-  j["calibration"] = {
-      {"name", "paper-calibrated memory energy (Fig. 17)"},
-      {"sram_scale", cal.sram_scale},
-      {"dram_scale", cal.dram_scale},
-      {"anda_sram_ratio_fig17", c.config.fig17.anda_sram_ratio()},
-      {"anda_dram_ratio_fig17", c.config.fig17.anda_dram_ratio()},
-      {"anda_ratios_applied", hw::fig17_anda_ratios_apply(hw::design::anda, c.config)}};
-  return j;
-}
-
-void print_json(const whatif_options& o, const std::vector<scenario>& sc,
-                const std::vector<hw::comparison>& cmps) {
-  const std::size_t p = primary_index(sc);
-  auto j = comparison_json(o, cmps[p]);
-  if (sc.size() > 1) {
-    auto sweep = nlohmann::ordered_json::array();
-    for (std::size_t i = 0; i < sc.size(); ++i) {
-      const auto& q = cmps[i].ratio(hw::design::anda);
-      sweep.push_back(
-          {{"label", sc[i].label},
-           {"modules", sc[i].tuple},
-           {"bops_reduction", cmps[i].bops_reduction},
-           {"speedup", q.speedup},
-           {"area_efficiency", q.area_efficiency},
-           {"energy_efficiency", q.energy_efficiency},
-           {"energy_efficiency_first_principles", q.energy_efficiency_first_principles}});
-    }
-    j["anda_sweep"] = sweep;
-  }
-  std::cout << j.dump(2) << "\n";
 }
 
 // ---- SVG ------------------------------------------------------------------------------------
@@ -454,30 +283,22 @@ void write_svg(const std::string& path, const hw::model_shape& s, const hw::run_
   if (!f) throw std::runtime_error("cannot write \"" + path + "\"");
 }
 
-int run_whatif(const whatif_options& o) {
+int run_whatif(whatif_options o) {
   if (o.json && o.csv) throw std::runtime_error("--json and --csv are exclusive");
-  hw::run_config c;
-  if (o.phase == "prefill")
-    c.ph = hw::phase::prefill;
-  else if (o.phase == "decode")
-    c.ph = hw::phase::decode;
-  else
-    throw std::runtime_error("--phase wants prefill or decode, got \"" + o.phase + "\"");
-  if (o.tokens < 1) throw std::runtime_error("--tokens wants a positive count");
-  if (o.group < 1 || o.group > 4096) throw std::runtime_error("--group wants 1..4096");
-  c.tokens = o.tokens;
-  c.group = o.group;
-  const auto shape = load_model(o);
-  const auto sc = scenarios_for(o, shape);
+  if (!o.modules.empty()) o.request.modules = parse_tuple(o.modules);
+  const auto& r = o.request;
+  const auto c = whatif_run_config(r);
+  const auto shape = whatif_model(r);
+  const auto sc = whatif_scenarios(r, shape);
   std::vector<hw::comparison> cmps;
   for (const auto& s : sc) cmps.push_back(hw::compare(shape, s.tuple, c));
   if (!o.plot.empty()) write_svg(o.plot, shape, c, sc, cmps);
   if (o.json)
-    print_json(o, sc, cmps);
+    std::cout << whatif_json(r, sc, cmps).dump(2) << "\n";
   else if (o.csv)
     print_csv(sc, cmps);
   else
-    print_table(o, shape, c, sc, cmps);
+    print_table(r, shape, c, sc, cmps);
   return 0;
 }
 
@@ -487,20 +308,22 @@ command add_whatif(CLI::App& parent) {
   auto* app = parent.add_subcommand(
       "whatif", "cost of Anda activations on the paper's accelerator vs every baseline (hwmodel)");
   auto o = std::make_shared<whatif_options>();
-  auto* model = app->add_option("--model", o->model,
+  auto* model = app->add_option("--model", o->request.model,
                                 "preset: opt-125m, opt-1.3b, opt-2.7b, opt-6.7b, opt-13b, opt-30b, "
                                 "llama-7b, llama-13b, llama2-7b, llama2-13b, llama2-70b, llama3-8b")
                     ->capture_default_str();
-  app->add_option("--config", o->config_path, "HF config.json (LLaMA/Mistral or OPT family)")
+  app->add_option("--config", o->request.config_path,
+                  "HF config.json (LLaMA/Mistral or OPT family)")
       ->excludes(model);
   auto* mods = app->add_option("--modules", o->modules, "Anda tuple QKV,O,U,D (each 1..16)");
-  app->add_option("--mantissa", o->mantissa, "uniform Anda mantissa length M (1..16)")
+  app->add_option("--mantissa", o->request.mantissa, "uniform Anda mantissa length M (1..16)")
       ->excludes(mods);
-  app->add_option("--group", o->group, "activation group size G")->capture_default_str();
-  app->add_option("--tokens", o->tokens, "prefill tokens, or the context length of a decode step")
+  app->add_option("--group", o->request.group, "activation group size G")->capture_default_str();
+  app->add_option("--tokens", o->request.tokens,
+                  "prefill tokens, or the context length of a decode step")
       ->capture_default_str();
-  app->add_option("--phase", o->phase, "prefill or decode")->capture_default_str();
-  app->add_option("--dataset", o->dataset, "which paper tuples to show: wikitext2 or c4")
+  app->add_option("--phase", o->request.phase, "prefill or decode")->capture_default_str();
+  app->add_option("--dataset", o->request.dataset, "which paper tuples to show: wikitext2 or c4")
       ->check(CLI::IsMember({"wikitext2", "c4"}))
       ->capture_default_str();
   app->add_flag("--json", o->json, "one JSON object instead of the table");

@@ -1,0 +1,231 @@
+// The what-if study behind `anda whatif`: which model and Anda tuples to cost, and the JSON object
+// that `anda whatif --json` prints. Shared by the command-line tool and the Python module
+// (anda.whatif returns this very object as a dict), so the two cannot drift apart.
+#pragma once
+
+#include <hwmodel/hwmodel.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <fstream>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace anda::tools {
+
+namespace hw = anda::hw;
+
+// What to cost. Neither `modules` nor `mantissa`: the paper's tuples for the model (preset only)
+// and a sweep of uniform M = 4..13.
+struct whatif_request {
+  std::string model = "llama2-7b";  // a preset name, unless config_path is set
+  std::string config_path;          // HF config.json
+  std::optional<hw::mantissa_tuple> modules;
+  std::optional<int> mantissa;
+  int group = 64;
+  std::int64_t tokens = 2048;
+  std::string phase = "prefill";      // or "decode"
+  std::string dataset = "wikitext2";  // or "c4": which paper tuples
+};
+
+// One Anda configuration to compare: a label and a tuple.
+struct scenario {
+  std::string label;
+  hw::mantissa_tuple tuple;
+};
+
+inline std::string tuple_text(const hw::mantissa_tuple& m) {
+  return "[" + std::to_string(m[0]) + "," + std::to_string(m[1]) + "," + std::to_string(m[2]) +
+         "," + std::to_string(m[3]) + "]";
+}
+
+// The workload, validated; throws std::invalid_argument naming the bad setting.
+inline hw::run_config whatif_run_config(const whatif_request& r) {
+  hw::run_config c;
+  if (r.phase == "prefill")
+    c.ph = hw::phase::prefill;
+  else if (r.phase == "decode")
+    c.ph = hw::phase::decode;
+  else
+    throw std::invalid_argument("phase wants prefill or decode, got \"" + r.phase + "\"");
+  if (r.tokens < 1) throw std::invalid_argument("tokens wants a positive count");
+  if (r.group < 1 || r.group > 4096) throw std::invalid_argument("group wants 1..4096");
+  if (r.dataset != "wikitext2" && r.dataset != "c4")
+    throw std::invalid_argument("dataset wants wikitext2 or c4, got \"" + r.dataset + "\"");
+  if (r.modules && r.mantissa)
+    throw std::invalid_argument("modules and mantissa exclude each other");
+  if (r.modules)
+    for (int m : *r.modules)
+      if (m < 1 || m > 16)
+        throw std::invalid_argument("modules wants four mantissa lengths in 1..16, got " +
+                                    tuple_text(*r.modules));
+  if (r.mantissa && (*r.mantissa < 1 || *r.mantissa > 16))
+    throw std::invalid_argument("mantissa wants 1..16, got " + std::to_string(*r.mantissa));
+  c.tokens = r.tokens;
+  c.group = r.group;
+  return c;
+}
+
+inline hw::model_shape whatif_model(const whatif_request& r) {
+  if (!r.config_path.empty()) {
+    std::ifstream in(r.config_path);
+    if (!in) throw std::invalid_argument("cannot open config file \"" + r.config_path + "\"");
+    nlohmann::json j;
+    try {
+      in >> j;
+    } catch (const std::exception&) {
+      throw std::invalid_argument("\"" + r.config_path + "\" is not valid JSON");
+    }
+    try {
+      return hw::shape_from_hf_config(j, r.config_path);
+    } catch (const nlohmann::json::exception&) {
+      throw std::invalid_argument("\"" + r.config_path + "\": a field has the wrong type");
+    } catch (const std::runtime_error& e) {
+      throw std::invalid_argument(e.what());
+    }
+  }
+  if (auto s = hw::find_preset(r.model)) return *s;
+  std::string names;
+  for (const auto& p : hw::model_presets()) names += (names.empty() ? "" : ", ") + p.name;
+  throw std::invalid_argument("unknown model \"" + r.model + "\" (presets: " + names +
+                              "; or a config.json path)");
+}
+
+// The Anda configurations to run: the one asked for, or the paper's tuples plus a uniform sweep.
+inline std::vector<scenario> whatif_scenarios(const whatif_request& r, const hw::model_shape& s) {
+  if (r.modules) return {{"anda " + tuple_text(*r.modules), *r.modules}};
+  if (r.mantissa) {
+    const int m = *r.mantissa;
+    return {{"anda M=" + std::to_string(m), {m, m, m, m}}};
+  }
+  std::vector<scenario> out;
+  const auto ds = r.dataset == "c4" ? hw::dataset::c4 : hw::dataset::wikitext2;
+  const std::string dsn = r.dataset == "c4" ? "C4" : "WT2";
+  if (r.config_path.empty()) {
+    if (auto t = hw::paper_tuple(s.name, ds, true)) out.push_back({"anda 0.1% " + dsn, *t});
+    if (auto t = hw::paper_tuple(s.name, ds, false)) out.push_back({"anda 1% " + dsn, *t});
+  }
+  for (int m = 4; m <= 13; ++m) out.push_back({"anda M=" + std::to_string(m), {m, m, m, m}});
+  return out;
+}
+
+// The tuple the JSON object is about: the one asked for, else the paper's 1 % tuple, else M = 8.
+inline std::size_t primary_index(const std::vector<scenario>& sc) {
+  for (std::size_t i = 0; i < sc.size(); ++i)
+    if (sc[i].label.find("1% ") != std::string::npos &&
+        sc[i].label.find("0.1%") == std::string::npos)
+      return i;
+  for (std::size_t i = 0; i < sc.size(); ++i)
+    if (sc[i].label == "anda M=8") return i;
+  return 0;
+}
+
+inline nlohmann::ordered_json split_json(const hw::energy_split& e) {
+  return {{"compute", e.compute_j}, {"sram", e.sram_j}, {"dram", e.dram_j}};
+}
+
+inline nlohmann::ordered_json comparison_json(const whatif_request& r, const hw::comparison& c) {
+  using nlohmann::ordered_json;
+  const auto cal = hw::fig17_memory_calibration();
+  ordered_json j;
+  j["model"] = c.shape.name;
+  j["shape"] = {{"family", c.shape.fam == hw::family::llama ? "llama" : "opt"},
+                {"d_model", c.shape.d_model},
+                {"ffn", c.shape.ffn},
+                {"layers", c.shape.layers},
+                {"heads", c.shape.heads},
+                {"kv_heads", c.shape.kv_heads},
+                {"head_dim", c.shape.head_dim}};
+  j["modules"] = c.tuple;
+  j["phase"] = r.phase;
+  j["tokens"] = c.config.tokens;
+  j["group"] = c.config.group;
+  j["bops_reduction"] = c.bops_reduction;
+  j["mean_mantissa"] = hw::mean_mantissa(c.shape, c.tuple);
+  ordered_json ratios, breakdown, breakdown_fp, designs;
+  for (auto d : hw::all_designs) {
+    const std::string name(hw::pe(d).name);
+    const auto& q = c.ratio(d);
+    const auto& k = c.cost(d);
+    ratios[name] = {{"speedup", q.speedup},
+                    {"area_efficiency", q.area_efficiency},
+                    {"energy_efficiency", q.energy_efficiency},
+                    {"energy_efficiency_first_principles", q.energy_efficiency_first_principles}};
+    breakdown[name] = split_json(q.share);
+    breakdown_fp[name] = split_json(q.share_first_principles);
+    ordered_json mods = ordered_json::array();
+    for (const auto& g : k.gemms)
+      mods.push_back({{"module", hw::module_names[static_cast<std::size_t>(g.g.mod)]},
+                      {"gemm", g.g.what},
+                      {"t", g.g.t},
+                      {"k", g.g.k},
+                      {"n", g.g.n},
+                      {"count", g.g.count},
+                      {"mantissa", g.mantissa},
+                      {"macs", g.g.macs()},
+                      {"cycles", g.cycles * g.g.count},
+                      {"bound", g.memory_bound ? "memory" : "compute"},
+                      {"dram_bits", g.tr.dram_bits() * static_cast<double>(g.g.count)},
+                      {"energy_first_principles_j", split_json(g.first_principles)}});
+    designs[name] = {{"cycles", k.cycles},
+                     {"latency_s", k.latency_s},
+                     {"energy_j", k.paper_calibrated.total_j()},
+                     {"energy_first_principles_j", k.first_principles.total_j()},
+                     {"energy_split_j", split_json(k.paper_calibrated)},
+                     {"energy_split_first_principles_j", split_json(k.first_principles)},
+                     {"area_mm2", k.area_mm2},
+                     {"macs", k.macs},
+                     {"memory_bound_gemms", k.memory_bound_gemms},
+                     {"gemms", mods}};
+  }
+  j["ratios"] = ratios;
+  j["energy_breakdown"] = breakdown;
+  j["energy_breakdown_first_principles"] = breakdown_fp;
+  j["designs"] = designs;
+  j["calibration"] = {
+      {"name", "paper-calibrated memory energy (Fig. 17)"},
+      {"sram_scale", cal.sram_scale},
+      {"dram_scale", cal.dram_scale},
+      {"anda_sram_ratio_fig17", c.config.fig17.anda_sram_ratio()},
+      {"anda_dram_ratio_fig17", c.config.fig17.anda_dram_ratio()},
+      {"anda_ratios_applied", hw::fig17_anda_ratios_apply(hw::design::anda, c.config)}};
+  return j;
+}
+
+// The object `anda whatif --json` prints: the primary tuple's full comparison, plus the Anda rows
+// of every scenario when there are several.
+inline nlohmann::ordered_json whatif_json(const whatif_request& r, const std::vector<scenario>& sc,
+                                          const std::vector<hw::comparison>& cmps) {
+  auto j = comparison_json(r, cmps[primary_index(sc)]);
+  if (sc.size() > 1) {
+    auto sweep = nlohmann::ordered_json::array();
+    for (std::size_t i = 0; i < sc.size(); ++i) {
+      const auto& q = cmps[i].ratio(hw::design::anda);
+      sweep.push_back(
+          {{"label", sc[i].label},
+           {"modules", sc[i].tuple},
+           {"bops_reduction", cmps[i].bops_reduction},
+           {"speedup", q.speedup},
+           {"area_efficiency", q.area_efficiency},
+           {"energy_efficiency", q.energy_efficiency},
+           {"energy_efficiency_first_principles", q.energy_efficiency_first_principles}});
+    }
+    j["anda_sweep"] = sweep;
+  }
+  return j;
+}
+
+// Everything at once, for callers that only want the JSON object.
+inline nlohmann::ordered_json whatif_json(const whatif_request& r) {
+  const auto config = whatif_run_config(r);
+  const auto shape = whatif_model(r);
+  const auto sc = whatif_scenarios(r, shape);
+  std::vector<hw::comparison> cmps;
+  for (const auto& s : sc) cmps.push_back(hw::compare(shape, s.tuple, config));
+  return whatif_json(r, sc, cmps);
+}
+
+}  // namespace anda::tools
