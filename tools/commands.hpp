@@ -18,5 +18,6 @@ command add_quantize(CLI::App& parent);
 command add_whatif(CLI::App& parent);
 command add_eval(CLI::App& parent);
 command add_search(CLI::App& parent);
+command add_gemm(CLI::App& parent);
 
 }  // namespace anda::tools
