@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages that anda builds, tests and benchmarks with.
+# Installs the Debian 12 packages that anda builds, tests and benchmarks with;
+# `deps.sh python` adds those of the Python module and its tests (pybind11, NumPy, pytest, PyTorch).
 set -euo pipefail
 pkgs=(build-essential cmake ninja-build libeigen3-dev catch2 libbenchmark-dev libboost-dev
       libcli11-dev nlohmann-json3-dev libdnnl-dev)
+if [ "${1:-}" = python ]; then
+  pkgs+=(python3 python3-dev pybind11-dev python3-numpy python3-pytest python3-torch)
+fi
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# Sets up a fresh Debian 12 machine and passes every test: release build, then ASan+UBSan build.
+# Sets up a fresh Debian 12 machine and passes every test: release build (C++ and Python), then
+# the ASan+UBSan build of the C++ tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/deps.sh
+bash scripts/deps.sh python
 jobs=$(nproc)
-cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release
+# Debian's interpreter: the one apt's python3-numpy/-torch/-pytest belong to (a pyenv or conda
+# python3 earlier on PATH would lack them).
+cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DANDA_PYTHON=ON \
+  -DPython_EXECUTABLE=/usr/bin/python3
 cmake --build build/release -j "$jobs"
 ctest --test-dir build/release --output-on-failure -j "$jobs"
 cmake -S . -B build/sanitize -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DANDA_SANITIZE=ON
