@@ -196,24 +196,25 @@ py::object gemm_arrays(const py_activation& x, const int_weights& w, const std::
   return py::make_tuple(out, s);
 }
 
-std::optional<hw::mantissa_tuple> tuple_arg(const py::object& modules) {
-  if (modules.is_none()) return std::nullopt;
-  const auto v = modules.cast<std::vector<int>>();
-  if (v.size() != 4)
+std::optional<hw::mantissa_tuple> tuple_arg(const std::optional<std::vector<int>>& modules) {
+  if (!modules) return std::nullopt;
+  if (modules->size() != 4)
     throw py::value_error("whatif: modules wants four mantissa lengths [QKV, O, U, D], got " +
-                          std::to_string(v.size()));
+                          std::to_string(modules->size()));
+  const auto& v = *modules;
   return hw::mantissa_tuple{v[0], v[1], v[2], v[3]};
 }
 
-py::object whatif(const py::object& model, const py::object& config, const py::object& modules,
+py::object whatif(const std::optional<std::string>& model, const py::object& config,
+                  const std::optional<std::vector<int>>& modules,
                   const std::optional<int>& mantissa, int group, std::int64_t tokens,
                   const std::string& phase, const std::string& dataset) {
   tools::whatif_request r;
   if (!config.is_none()) {
-    if (!model.is_none()) throw py::value_error("whatif: give model or config, not both");
+    if (model) throw py::value_error("whatif: give model or config, not both");
     r.config_path = py::str(py::module_::import("os").attr("fspath")(config)).cast<std::string>();
-  } else if (!model.is_none()) {
-    r.model = model.cast<std::string>();
+  } else if (model) {
+    r.model = *model;
   }
   r.modules = tuple_arg(modules);
   r.mantissa = mantissa;
