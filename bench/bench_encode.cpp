@@ -1,6 +1,7 @@
 // Encode throughput FP16 -> bit-planes (G = 64) for the scalar and AVX-512 kernels against a
 // memcpy of the same input in the same run. Bytes processed = FP16 input bytes, so the reported
-// bandwidths compare directly: ratio = encode GB/s / memcpy GB/s.
+// bandwidths compare directly: ratio = encode GB/s / memcpy GB/s. Also the float32 fake
+// quantization that bench/bench_python.py compares the Python module with.
 #include <benchmark/benchmark.h>
 
 #include <anda/anda.hpp>
@@ -58,6 +59,23 @@ void bm_encode(benchmark::State& state, const anda::simd::kernel_table* kernels)
   set_counters(state, src.size() * 2);
 }
 
+// Fake quantization of float32 (what anda.quantize does from Python): float -> FP16 -> Anda ->
+// float32, 4096 x 4096, through the selected kernels; bytes = float32 input bytes.
+void bm_fake_quantize(benchmark::State& state) {
+  const std::size_t rows = 4096, cols = 4096;
+  const anda::format fmt{64, static_cast<int>(state.range(0))};
+  const auto bits = activations(rows, cols);
+  std::vector<float> src(bits.size()), dst(bits.size());
+  for (std::size_t i = 0; i < src.size(); ++i) src[i] = anda::fp16::from_bits(bits[i]).to_float();
+  for (auto _ : state) {
+    const auto t = anda::activation_tensor::encode_float(fmt, src.data(), rows, cols, cols);
+    t.decode_to(dst.data(), cols);
+    benchmark::DoNotOptimize(dst.data());
+    benchmark::ClobberMemory();
+  }
+  set_counters(state, src.size() * 4);
+}
+
 // 16 tokens (128 KiB, cache-resident) and 4096 tokens (32 MiB of FP16, beyond the L3).
 void shapes(benchmark::internal::Benchmark* b) {
   for (long rows : {16, 4096})
@@ -74,5 +92,11 @@ BENCHMARK_CAPTURE(bm_encode, scalar, &anda::simd::scalar_kernels())
 BENCHMARK_CAPTURE(bm_encode, avx512, anda::simd::avx512_kernels())
     ->Name("encode/avx512")
     ->Apply(shapes);
+BENCHMARK(bm_fake_quantize)
+    ->Name("quantize/float32_4096x4096")
+    ->Arg(4)
+    ->Arg(7)
+    ->ArgName("M")
+    ->Unit(benchmark::kMillisecond);
 
 BENCHMARK_MAIN();

@@ -38,8 +38,12 @@ struct scenario {
 };
 
 inline std::string tuple_text(const hw::mantissa_tuple& m) {
-  return "[" + std::to_string(m[0]) + "," + std::to_string(m[1]) + "," + std::to_string(m[2]) +
-         "," + std::to_string(m[3]) + "]";
+  std::string s = "[";  // appended piecewise: GCC 12 misreads "[" + std::string (-Wrestrict)
+  for (std::size_t i = 0; i < m.size(); ++i) {
+    if (i) s += ',';
+    s += std::to_string(m[i]);
+  }
+  return s + "]";
 }
 
 // The workload, validated; throws std::invalid_argument naming the bad setting.

@@ -96,24 +96,37 @@ py_activation encode_array(const char* fn, const py::handle& x, const format& fm
           std::move(shape)};
 }
 
-py::array decode(const py_activation& a, const py::object& dtype) {
-  const py::dtype d = py::dtype::from_args(dtype);
-  const std::size_t cols = a.t.cols();
-  if (d.equal(py::dtype::of<float>())) {
-    py::array_t<float> out(a.shape);
-    float* dst = out.mutable_data();
-    py::gil_scoped_release nogil;
-    a.t.decode_to(dst, cols);
-    return out;
+// Decodes into `out`: a writeable C-contiguous float32 or float16 array of the tensor's shape.
+py::array decode_into(const py_activation& a, py::array out) {
+  const bool f32 = out.dtype().equal(py::dtype::of<float>());
+  if (!f32 && !out.dtype().equal(py::dtype("float16")))
+    throw py::type_error("out must be float32 or float16 (native byte order), got " +
+                         text_of(out.dtype()));
+  if (!(out.flags() & py::array::c_style) || !out.writeable())
+    throw py::value_error("out must be a writeable C-contiguous array");
+  if (std::vector<py::ssize_t>(out.shape(), out.shape() + out.ndim()) != a.shape)
+    throw py::value_error("out has the wrong shape (it must be the input's)");
+  void* dst = out.mutable_data();
+  py::gil_scoped_release nogil;
+  if (f32)
+    a.t.decode_to(static_cast<float*>(dst), a.t.cols());
+  else
+    a.t.decode_to(static_cast<std::uint16_t*>(dst), a.t.cols());
+  return out;
+}
+
+py::array decode(const py_activation& a, const py::object& dtype, const py::object& out) {
+  if (!out.is_none()) {
+    if (!py::isinstance<py::array>(out))
+      throw py::type_error("out must be a numpy array, got " + text_of(py::type::of(out)));
+    if (!dtype.is_none() && !py::dtype::from_args(dtype).equal(out.attr("dtype")))
+      throw py::type_error("dtype and out.dtype differ");
+    return decode_into(a, py::reinterpret_borrow<py::array>(out));
   }
-  if (d.equal(py::dtype("float16"))) {
-    py::array out(py::dtype("float16"), a.shape);
-    auto* dst = static_cast<std::uint16_t*>(out.mutable_data());
-    py::gil_scoped_release nogil;
-    a.t.decode_to(dst, cols);
-    return out;
-  }
-  throw py::type_error("decode: dtype must be float32 or float16, got " + text_of(d));
+  const py::dtype d = dtype.is_none() ? py::dtype::of<float>() : py::dtype::from_args(dtype);
+  if (!d.equal(py::dtype::of<float>()) && !d.equal(py::dtype("float16")))
+    throw py::type_error("decode: dtype must be float32 or float16, got " + text_of(d));
+  return decode_into(a, py::array(d, a.shape));
 }
 
 // A read-only numpy view of bytes owned by `owner` (kept alive through the array's base).
@@ -259,12 +272,16 @@ PYBIND11_MODULE(_core, m) {
   m.def(
       "quantize",
       [](const py::handle& x, int group, int mantissa, const std::string& round,
-         const std::string& nonfinite_policy) {
+         const std::string& nonfinite_policy, const py::object& out) {
         const format fmt{group, mantissa, rounding_arg(round), nonfinite_arg(nonfinite_policy)};
-        return decode(encode_array("quantize", x, fmt), py::dtype::of<float>());
+        if (!out.is_none() &&
+            (!py::isinstance<py::array>(out) || !py::dtype::of<float>().equal(out.attr("dtype"))))
+          throw py::type_error("quantize: out must be a float32 numpy array");
+        return decode(encode_array("quantize", x, fmt), py::none(), out);
       },
       py::arg("x"), py::kw_only(), py::arg("group") = 64, py::arg("mantissa"),
       py::arg("rounding") = "truncate", py::arg("nonfinite") = "reject",
+      py::arg("out") = py::none(),
       R"doc(Fake-quantize: encode x to Anda(group, mantissa) and decode it to float32.
 
 x: numpy float16 or float32 array, at least 1-D; groups of `group` values run along the last
@@ -274,7 +291,9 @@ beyond +-65504 it becomes +-Inf). The result has x's shape and equals, bit for b
 group: 8, 16, 32, 64, 128 or 256. mantissa: 1..16 bits, hidden bit included.
 rounding: "truncate" (the paper's), "nearest_even" or "nearest_away".
 nonfinite: "reject" raises anda.NonFiniteError (a ValueError) for a group holding Inf or NaN;
-"propagate" decodes such a group as NaN.)doc");
+"propagate" decodes such a group as NaN.
+out: optional float32 C-contiguous array of x's shape to write into (x itself works, for an
+in-place fake quantization); it is returned.)doc");
 
   py::class_<py_activation>(m, "ActivationTensor",
                             R"doc(An encoded Anda tensor in the bit-plane layout.
@@ -319,9 +338,10 @@ mantissa planes from the most significant; element i of a group is bit i % 8 of 
       .def_property_readonly(
           "nbytes", [](const py_activation& a) { return a.t.storage_bytes(); },
           "Bytes held: planes plus exponents.")
-      .def(
-          "decode", &decode, py::arg("dtype") = py::dtype::of<float>(),
-          "The exact decoded values as a float32 (default) or float16 array of the original shape.")
+      .def("decode", &decode, py::arg("dtype") = py::none(), py::kw_only(),
+           py::arg("out") = py::none(),
+           "The exact decoded values as a float32 (default) or float16 array of the original "
+           "shape; or written into `out` (a C-contiguous float32/float16 array of that shape).")
       .def(
           "drop_planes",
           [](const py_activation& a, int mantissa) {

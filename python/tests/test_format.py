@@ -225,3 +225,31 @@ def test_drop_planes_is_truncation_to_fewer_bits():
     assert "group=64, mantissa=12" in repr(t)
     with pytest.raises(TypeError, match="float32 or float16"):
         t.decode(np.float64)
+
+
+def test_decode_into_out_arrays():
+    rng = np.random.default_rng(9)
+    x = llm_rows(rng, 8, 130)
+    y = anda.quantize(x, mantissa=6)
+    out = np.full_like(x, 7.0)
+    assert anda.quantize(x, mantissa=6, out=out) is out and same_bits(out, y)
+    inplace = x.copy()
+    anda.quantize(inplace, mantissa=6, out=inplace)  # in place
+    assert same_bits(inplace, y)
+    t = anda.encode(x, mantissa=6)
+    half = np.empty(x.shape, np.float16)
+    assert t.decode(out=half) is half and np.array_equal(half, y.astype(np.float16))
+    with pytest.raises(TypeError, match="float32"):
+        anda.quantize(x, mantissa=6, out=np.empty(x.shape, np.float64))
+    with pytest.raises(TypeError, match="float32"):
+        anda.quantize(x, mantissa=6, out=[0.0])
+    with pytest.raises(ValueError, match="shape"):
+        anda.quantize(x, mantissa=6, out=np.empty((8, 131), np.float32))
+    with pytest.raises(ValueError, match="C-contiguous"):
+        anda.quantize(x, mantissa=6, out=np.empty((130, 8), np.float32).T)
+    frozen = np.empty_like(x)
+    frozen.setflags(write=False)
+    with pytest.raises(ValueError, match="writeable"):
+        anda.quantize(x, mantissa=6, out=frozen)
+    with pytest.raises(TypeError, match="differ"):
+        t.decode(np.float16, out=out)
