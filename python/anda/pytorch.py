@@ -1,0 +1,217 @@
+# anda.pytorch: Anda activations in a PyTorch LLaMA, by forward pre-hooks on its nn.Linear layers.
+# Pure Python on top of anda.quantize (the C++ library's encoder and decoder); needs torch >= 1.13.
+"""Anda activations in a PyTorch LLaMA model: forward pre-hooks on its ``nn.Linear`` layers.
+
+The Anda paper quantizes the inputs of the four kinds of linear modules of a LLaMA decoder layer,
+each with its own mantissa length, the same in every layer (the tuple [M_qkv, M_o, M_u, M_d]):
+
+    A_qkv  input of q_proj, k_proj, v_proj (the output of input_layernorm)
+    A_o    input of o_proj (the attention output)
+    A_u    input of gate_proj and up_proj (the output of post_attention_layernorm)
+    A_d    input of down_proj (silu(gate) * up)
+
+Everything else (attention products, norms, RoPE, softmax, the embedding and the head) keeps its
+precision. ``attach()`` finds these layers by the Hugging Face LLaMA module names (the last
+component of the qualified name: ``q_proj``, ``k_proj``, ``v_proj``, ``o_proj``, ``gate_proj``,
+``up_proj``, ``down_proj``) and replaces each one's input with ``anda.quantize`` of it: groups of
+``group`` values along the input features, one shared exponent per group, M-bit mantissas. These
+are the values the C++ library's ``anda eval --modules`` multiplies, so the perplexity of a hooked
+model matches ``anda eval`` up to float32 summation order::
+
+    import anda.pytorch
+    with anda.pytorch.attach(model, (7, 6, 6, 6)) as hooks:
+        logits = model(tokens)          # the seven projections of every layer see Anda inputs
+    print(hooks.calls)                  # how often each layer was quantized
+
+Dtypes: float32 and float16 inputs come back exactly quantized. bfloat16 inputs are encoded
+exactly (through FP16, like float32), but the quantized values are rounded back to bfloat16,
+which has 8 significant bits: exact for M <= 8 only. A value beyond the FP16 range (|x| > 65504)
+becomes Inf in FP16, so its group raises ValueError under ``nonfinite="reject"``. Other dtypes
+raise TypeError. The gradient is a straight-through estimator: it passes through unchanged.
+"""
+
+import weakref
+
+import numpy as np
+import torch
+
+import anda
+
+__all__ = ["AndaHooks", "attach", "MODULE_INPUTS"]
+
+# The last component of a Linear layer's name -> its index in the tuple [M_qkv, M_o, M_u, M_d].
+MODULE_INPUTS = {
+    "q_proj": 0,
+    "k_proj": 0,
+    "v_proj": 0,
+    "o_proj": 1,
+    "gate_proj": 2,
+    "up_proj": 2,
+    "down_proj": 3,
+}
+
+# The Linear layers that carry anda hooks now (to refuse a second attach: no double quantization).
+_hooked = weakref.WeakSet()
+
+
+def _quantize_tensor(x, mantissa, group, rounding, nonfinite):
+    """anda.quantize of a tensor, groups along its last axis; same dtype, device and shape."""
+    if x.dtype == torch.float16:
+        array = x.detach().cpu().contiguous().numpy()
+    elif x.dtype in (torch.float32, torch.bfloat16):
+        array = x.detach().to("cpu", torch.float32).contiguous().numpy()  # lossless
+    else:
+        raise TypeError(f"the input dtype is {x.dtype}; anda.pytorch takes float32, float16 or bfloat16")
+    flat = array.reshape(-1, array.shape[-1])  # [tokens, input features]
+    q = anda.quantize(flat, group=group, mantissa=mantissa, rounding=rounding, nonfinite=nonfinite)
+    return torch.from_numpy(np.asarray(q).reshape(array.shape)).to(device=x.device, dtype=x.dtype)
+
+
+class _StraightThrough(torch.autograd.Function):
+    """Forward: exactly the quantized values. Backward: the gradient passes through unchanged."""
+
+    @staticmethod
+    def forward(ctx, x, mantissa, group, rounding, nonfinite):
+        return _quantize_tensor(x, mantissa, group, rounding, nonfinite)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, None, None, None, None
+
+
+class AndaHooks:
+    """The forward pre-hooks that ``attach()`` registered; remove them with ``remove()``.
+
+    Also a context manager: ``with anda.pytorch.attach(model, (7, 6, 6, 6)): ...`` removes the
+    hooks on leaving the block.
+
+    Attributes:
+        modules: dict, qualified Linear name -> its mantissa length M, in model order.
+        calls: dict, qualified Linear name -> how many inputs were quantized there so far.
+        tuple: the [M_qkv, M_o, M_u, M_d] tuple; group, rounding, nonfinite: the Anda format.
+        active: True until ``remove()``.
+    """
+
+    def __init__(self, tuple_, group, rounding, nonfinite):
+        self.tuple = tuple_
+        self.group = group
+        self.rounding = rounding
+        self.nonfinite = nonfinite
+        self.modules = {}
+        self.calls = {}
+        self._handles = []
+        self._linears = []
+
+    def _add(self, name, linear, mantissa):
+        """Registers the pre-hook that quantizes ``linear``'s input with mantissa length M."""
+
+        def hook(module, inputs):
+            x = inputs[0]
+            try:
+                q = _StraightThrough.apply(x, mantissa, self.group, self.rounding, self.nonfinite)
+            except (TypeError, ValueError) as e:  # anda.Error is a ValueError
+                raise type(e)(f"anda.pytorch: input of {name}: {e}") from e
+            self.calls[name] += 1
+            return (q,) + tuple(inputs[1:])
+
+        self._handles.append(linear.register_forward_pre_hook(hook))
+        self._linears.append(linear)
+        _hooked.add(linear)
+        self.modules[name] = mantissa
+        self.calls[name] = 0
+
+    @property
+    def active(self):
+        return bool(self._handles)
+
+    def remove(self):
+        """Removes all hooks; the model computes as before. Calling it again does nothing."""
+        for handle in self._handles:
+            handle.remove()
+        for linear in self._linears:
+            _hooked.discard(linear)
+        self._handles = []
+        self._linears = []
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+        return False
+
+    def __repr__(self):
+        m = ",".join(str(v) for v in self.tuple)
+        state = "active" if self.active else "removed"
+        return (f"AndaHooks(modules=[{m}], group={self.group}, rounding={self.rounding!r}, "
+                f"{len(self.modules)} Linear layers, {state})")
+
+
+def _check_tuple(modules):
+    """[M_qkv, M_o, M_u, M_d] as a tuple of 4 ints in 1..16, or ValueError."""
+    message = ("modules must be four mantissa lengths [M_qkv, M_o, M_u, M_d], "
+               f"each an integer in 1..16 (e.g. (7, 6, 6, 6)); got {modules!r}")
+    if isinstance(modules, (str, bytes)):
+        raise ValueError(message)
+    try:
+        values = tuple(modules)
+    except TypeError:
+        raise ValueError(message) from None
+    if len(values) != 4:
+        raise ValueError(message)
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or not 1 <= v <= 16:
+            raise ValueError(message)
+    return tuple(int(v) for v in values)
+
+
+def attach(model, modules=(7, 6, 6, 6), *, group=64, rounding="truncate", nonfinite="reject"):
+    """Quantizes the inputs of a LLaMA model's projections to Anda; returns the ``AndaHooks``.
+
+    Args:
+        model: a torch.nn.Module with Hugging Face LLaMA module names (a transformers
+            ``LlamaForCausalLM``, or any model whose Linear layers end in q_proj, k_proj, v_proj,
+            o_proj, gate_proj, up_proj, down_proj).
+        modules: the mantissa lengths [M_qkv, M_o, M_u, M_d], four integers in 1..16.
+        group: the Anda group size along the input features (the tail group is zero-padded).
+        rounding: "truncate" (the paper's), "nearest_even" or "nearest_away".
+        nonfinite: "reject" (an Inf/NaN group raises ValueError) or "propagate".
+
+    Every matching ``nn.Linear`` gets a forward pre-hook that replaces its input x by
+    ``anda.quantize(x, group=group, mantissa=M, ...)`` of the right M, in x's dtype and device,
+    with a straight-through gradient.
+
+    Raises:
+        ValueError: a bad tuple, group, rounding or nonfinite; no matching Linear layer; a layer
+            that already carries anda hooks (remove those first).
+        TypeError: a module with one of those names that is not a torch.nn.Linear (it would not
+            be measured).
+    """
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    tuple_ = _check_tuple(modules)
+    # Check the format now rather than at the first forward pass (anda raises ValueError).
+    for m in tuple_:
+        anda.quantize(np.zeros((1, 1), np.float32), group=group, mantissa=m, rounding=rounding,
+                      nonfinite=nonfinite)
+
+    found = []
+    for name, module in model.named_modules():
+        kind = name.rsplit(".", 1)[-1]
+        if kind not in MODULE_INPUTS:
+            continue
+        if not isinstance(module, torch.nn.Linear):
+            raise TypeError(f"anda.pytorch: {name} is a {type(module).__name__}, not a "
+                            "torch.nn.Linear; its input cannot be quantized by a Linear hook")
+        if module in _hooked:
+            raise ValueError(f"anda.pytorch: {name} already has anda hooks attached; "
+                             "remove them first (hooks.remove()) to avoid quantizing twice")
+        found.append((name, module, tuple_[MODULE_INPUTS[kind]]))
+    if not found:
+        raise ValueError("anda.pytorch: the model has no torch.nn.Linear named "
+                         + ", ".join(MODULE_INPUTS) + " (Hugging Face LLaMA names)")
+
+    hooks = AndaHooks(tuple_, group, rounding, nonfinite)
+    for name, module, mantissa in found:
+        hooks._add(name, module, mantissa)
+    return hooks

@@ -1,0 +1,325 @@
+# Tests of anda.pytorch (Anda hooks on a PyTorch LLaMA) and of the PyTorch examples in
+# examples/python: the hooks feed each Linear exactly anda.quantize of its input, and the
+# tiny-llama-en perplexity in PyTorch reproduces `anda eval` (FP32, Anda, INT4 weights).
+# Environment (set by ctest): PYTHONPATH=<build>/python, ANDA_SHARED_DIR (the folder with
+# models/) and ANDA_TOOL (the built `anda` command), through conftest.py's fixtures.
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+import anda  # noqa: E402
+import anda.pytorch  # noqa: E402
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "python"
+sys.path.insert(0, str(EXAMPLES))
+
+import tiny_llama  # noqa: E402
+
+TUPLE = (7, 5, 4, 3)  # distinct M per module input, all <= 8 (exact in bfloat16 too)
+EXPECTED_M = {"q_proj": 7, "k_proj": 7, "v_proj": 7, "o_proj": 5, "gate_proj": 4, "up_proj": 4,
+              "down_proj": 3}
+
+
+# ---------------------------------------------------------------------------------------------
+# A toy model with the LLaMA module names whose Linear layers record the input they receive.
+
+
+class RecordingLinear(torch.nn.Linear):
+    """An nn.Linear that keeps the input its forward receives (after the pre-hooks ran)."""
+
+    def forward(self, x):
+        self.seen = x
+        if x.dtype == torch.float16:  # CPU torch 1.13 has no float16 matmul
+            return torch.nn.functional.linear(x.float(), self.weight.float()).half()
+        return super().forward(x)
+
+
+class Toy(torch.nn.Module):
+    """self_attn.{q,k,v,o}_proj and mlp.{gate,up,down}_proj; forward feeds each its own input."""
+
+    def __init__(self, dtype=torch.float32):
+        super().__init__()
+        self.self_attn = torch.nn.Module()
+        self.mlp = torch.nn.Module()
+        for name in ("q_proj", "k_proj", "v_proj", "o_proj"):
+            setattr(self.self_attn, name, RecordingLinear(96, 8, bias=False))
+        for name in ("gate_proj", "up_proj"):
+            setattr(self.mlp, name, RecordingLinear(96, 8, bias=False))
+        self.mlp.down_proj = RecordingLinear(160, 8, bias=False)  # 2.5 groups of 64
+        self.to(dtype)
+
+    def linears(self):
+        return {name: m for name, m in self.named_modules() if isinstance(m, RecordingLinear)}
+
+    def forward(self, inputs):
+        return {name: m(inputs[name]) for name, m in self.linears().items()}
+
+
+def toy_inputs(model, shape, dtype, seed=0):
+    """Random inputs with outliers (a spread of magnitudes), one per Linear, [*shape, K]."""
+    g = torch.Generator().manual_seed(seed)
+    inputs = {}
+    for name, m in model.linears().items():
+        size = (*shape, m.in_features)
+        x = torch.randn(size, generator=g) * torch.exp(2 * torch.randn(size, generator=g))
+        inputs[name] = x.to(dtype)
+    return inputs
+
+
+def expected(x, mantissa, **fmt):
+    """anda.quantize of a tensor (groups along the last axis) in the tensor's dtype."""
+    array = x.numpy() if x.dtype == torch.float16 else x.float().numpy()
+    q = anda.quantize(array.reshape(-1, x.shape[-1]), mantissa=mantissa, **fmt)
+    return torch.from_numpy(q.reshape(x.shape)).to(x.dtype)
+
+
+def same_bits(a, b):
+    assert a.dtype == b.dtype and a.shape == b.shape
+    view = torch.int32 if a.dtype == torch.float32 else torch.int16
+    return torch.equal(a.contiguous().view(view), b.contiguous().view(view))
+
+
+# ---------------------------------------------------------------------------------------------
+# The hooks
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float16, torch.bfloat16])
+@pytest.mark.parametrize("shape", [(5,), (2, 3)], ids=["2d", "3d"])
+def test_hooks_feed_exactly_the_quantized_input(dtype, shape):
+    model = Toy(dtype)
+    inputs = toy_inputs(model, shape, dtype)
+    with anda.pytorch.attach(model, TUPLE) as hooks:
+        model(inputs)
+    for name, m in model.linears().items():
+        mantissa = EXPECTED_M[name.rsplit(".", 1)[-1]]
+        assert hooks.modules[name] == mantissa
+        assert hooks.calls[name] == 1
+        want = expected(inputs[name], mantissa)
+        assert same_bits(m.seen, want), name
+        assert not torch.equal(m.seen, inputs[name]), name  # the quantization did something
+        if dtype == torch.bfloat16:  # M <= 8: the quantized values are exact in bfloat16
+            exact = anda.quantize(inputs[name].float().reshape(-1, m.in_features).numpy(),
+                                  mantissa=mantissa)
+            assert np.array_equal(want.float().reshape(-1, m.in_features).numpy(), exact)
+
+
+def test_format_options_reach_the_encoder():
+    model = Toy()
+    inputs = toy_inputs(model, (4,), torch.float32, seed=1)
+    fmt = dict(group=32, rounding="nearest_even")
+    with anda.pytorch.attach(model, (9, 8, 7, 6), **fmt) as hooks:
+        model(inputs)
+    for name, m in model.linears().items():
+        assert same_bits(m.seen, expected(inputs[name], hooks.modules[name], **fmt)), name
+
+
+def test_remove_and_context_manager_restore_the_model():
+    model = Toy()
+    inputs = toy_inputs(model, (2, 3), torch.float32, seed=2)
+    before = model(inputs)
+    hooks = anda.pytorch.attach(model, (4, 4, 4, 4))
+    assert hooks.active and "7 Linear layers" in repr(hooks)
+    hooked = model(inputs)
+    assert all(not torch.equal(before[n], hooked[n]) for n in before)
+    hooks.remove()
+    hooks.remove()  # a second remove does nothing
+    assert not hooks.active and "removed" in repr(hooks)
+    after = model(inputs)
+    assert all(same_bits(before[n], after[n]) for n in before)
+
+    with anda.pytorch.attach(model, (4, 4, 4, 4)) as hooks:
+        assert all(same_bits(hooked[n], v) for n, v in model(inputs).items())
+    assert not hooks.active
+    assert all(same_bits(before[n], v) for n, v in model(inputs).items())
+
+
+def test_remove_restores_tiny_llama_logits():
+    config = tiny_llama.LlamaConfig(dict(
+        hidden_size=64, intermediate_size=96, num_hidden_layers=2, num_attention_heads=4,
+        num_key_value_heads=2, vocab_size=50, tie_word_embeddings=True))
+    torch.manual_seed(0)
+    model = tiny_llama.LlamaForCausalLM(config).eval()
+    tokens = torch.randint(0, 50, (2, 12))
+    with torch.no_grad():
+        before = model(tokens)
+        with anda.pytorch.attach(model, (4, 4, 4, 4)) as hooks:
+            hooked = model(tokens)
+        after = model(tokens)
+    assert len(hooks.modules) == 2 * 7 and set(hooks.calls.values()) == {1}
+    assert not torch.equal(before, hooked)
+    assert same_bits(before, after)
+
+
+def test_straight_through_gradient():
+    model = Toy()
+    linear = model.self_attn.q_proj
+    with torch.no_grad():
+        linear.weight.copy_(torch.eye(8, 96))  # the output is the first 8 quantized inputs
+    x = (torch.randn(3, 96) * 10).requires_grad_()
+    upstream = torch.randn(3, 8)
+    with anda.pytorch.attach(model, (3, 3, 3, 3)):
+        out = linear(x)
+    assert same_bits(linear.seen.detach(), expected(x.detach(), 3))
+    assert torch.equal(out.detach(), linear.seen.detach()[:, :8])
+    out.backward(upstream)
+    want = torch.zeros(3, 96)
+    want[:, :8] = upstream
+    assert torch.equal(x.grad, want)
+
+
+@pytest.mark.parametrize("modules", [
+    (7, 6, 6), (7, 6, 6, 6, 6), (0, 6, 6, 6), (7, 6, 6, 17), (7.0, 6, 6, 6), ("7", 6, 6, 6),
+    (True, 6, 6, 6), "7,6,6,6", 7, None,
+])
+def test_bad_tuples_raise(modules):
+    with pytest.raises(ValueError, match="four mantissa lengths"):
+        anda.pytorch.attach(Toy(), modules)
+
+
+def test_bad_format_raises_at_attach():
+    with pytest.raises(ValueError, match="group"):
+        anda.pytorch.attach(Toy(), group=48)
+    with pytest.raises(ValueError, match="rounding"):
+        anda.pytorch.attach(Toy(), rounding="stochastic")
+
+
+def test_model_without_llama_linears_raises():
+    model = torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.ReLU())
+    with pytest.raises(ValueError, match="q_proj"):
+        anda.pytorch.attach(model)
+    with pytest.raises(TypeError):
+        anda.pytorch.attach(object())
+
+
+def test_non_linear_with_a_llama_name_raises():
+    model = Toy()
+    model.mlp.down_proj = torch.nn.Conv1d(160, 8, 1)
+    with pytest.raises(TypeError, match="mlp.down_proj"):
+        anda.pytorch.attach(model)
+
+
+def test_double_attach_raises():
+    model = Toy()
+    hooks = anda.pytorch.attach(model)
+    with pytest.raises(ValueError, match="already"):
+        anda.pytorch.attach(model)
+    hooks.remove()
+    anda.pytorch.attach(model).remove()  # fine once removed
+
+
+def test_bad_inputs_raise_naming_the_layer():
+    model = Toy()
+    inputs = toy_inputs(model, (2,), torch.float32)
+    inputs["mlp.up_proj"][1, 70] = float("inf")
+    with anda.pytorch.attach(model):
+        with pytest.raises(ValueError, match="mlp.up_proj"):
+            model(inputs)
+    with anda.pytorch.attach(model, nonfinite="propagate"):
+        out = model(inputs)["mlp.up_proj"]
+    assert torch.isfinite(out[0]).all() and not torch.isfinite(out[1]).any()
+    model = Toy(torch.float64)
+    with anda.pytorch.attach(model):
+        with pytest.raises(TypeError, match="q_proj.*float64"):
+            model.self_attn.q_proj(torch.zeros(2, 96, dtype=torch.float64))
+
+
+# ---------------------------------------------------------------------------------------------
+# The checkpoints in ANDA_SHARED_DIR/models; tiny-llama-en against `anda eval` (ANDA_TOOL)
+
+
+@pytest.fixture(scope="module")
+def model_dir(shared_dir):
+    return shared_dir / "models" / "tiny-llama-en"
+
+
+@pytest.fixture(scope="module")
+def anda_eval(anda_tool, model_dir):
+    """`anda eval --json` on tiny-llama-en's eval_tokens.i32, as a dict."""
+
+    def run(windows, *options):
+        result = anda_tool("eval", "--model", model_dir, "--tokens", model_dir / "eval_tokens.i32",
+                           "--windows", windows, "--json", *options)
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout)
+
+    return run
+
+
+@pytest.fixture(scope="module")
+def tiny(model_dir):
+    return tiny_llama.load_llama(model_dir), tiny_llama.read_tokens(model_dir / "eval_tokens.i32")
+
+
+@pytest.fixture(scope="module")
+def fp32_run(tiny):
+    model, tokens = tiny
+    return tiny_llama.perplexity(model, tokens, windows=4)
+
+
+def test_tiny_llama_gqa_bf16_tied_matches_reference_logits(shared_dir):
+    folder = shared_dir / "models" / "tiny-gqa-random"
+    model = tiny_llama.load_llama(folder)
+    assert model.lm_head.weight is model.model.embed_tokens.weight
+    tokens = tiny_llama.read_tokens(folder / "ref_tokens.i32")
+    ref = np.fromfile(folder / "ref_logits.f32", dtype="<f4").reshape(len(tokens), -1)
+    with torch.no_grad():
+        logits = model(tokens).numpy()
+    assert np.abs(logits - ref).max() < 1e-4
+
+
+def test_fp32_perplexity_matches_anda_eval(fp32_run, model_dir, anda_eval):
+    ref_json = json.loads((model_dir / "ref.json").read_text())
+    assert fp32_run["window_nll"] == pytest.approx(ref_json["window_mean_nll"][:4], abs=1e-5)
+    ref = anda_eval(4)
+    assert ref["activations"] == "fp32" and ref["weights"] == "fp32"
+    assert fp32_run["perplexity"] == pytest.approx(ref["perplexity"], rel=1e-4)
+    assert fp32_run["window_nll"] == pytest.approx(ref["window_nll"], abs=1e-5)
+
+
+def test_anda_perplexity_matches_anda_eval(tiny, fp32_run, anda_eval):
+    model, tokens = tiny
+    ref = anda_eval(4, "--modules", "7,6,6,6")
+    with anda.pytorch.attach(model, (7, 6, 6, 6)) as hooks:
+        run = tiny_llama.perplexity(model, tokens, windows=4)
+    # The quantized values are the library's, but an FP32 rounding difference upstream can move a
+    # value across a truncation step, and such flips change a window's NLL by up to ~5e-3.
+    assert run["perplexity"] == pytest.approx(ref["perplexity"], rel=5e-3)
+    assert run["window_nll"] == pytest.approx(ref["window_nll"], abs=2e-2)
+    # The hooks ran on all 8 x 7 projections and changed the result (Anda: +0.3 % here).
+    assert len(hooks.calls) == 56 and set(hooks.calls.values()) == {4}
+    assert abs(run["perplexity"] / fp32_run["perplexity"] - 1) > 1e-3
+
+
+def test_int4_weights_match_anda_eval(model_dir, anda_eval):
+    import anda_perplexity
+
+    model = tiny_llama.load_llama(model_dir)
+    anda_perplexity.quantize_weights_int4(model)
+    tokens = tiny_llama.read_tokens(model_dir / "eval_tokens.i32")
+    # FP32 activations: the same dequantized weights, so the same numbers up to summation order.
+    run = tiny_llama.perplexity(model, tokens, windows=1)
+    assert run["perplexity"] == pytest.approx(anda_eval(1, "--weights", "int4")["perplexity"], rel=1e-5)
+    with anda.pytorch.attach(model, (7, 6, 6, 6)):
+        run = tiny_llama.perplexity(model, tokens, windows=1)
+    ref = anda_eval(1, "--weights", "int4", "--modules", "7,6,6,6")
+    assert run["perplexity"] == pytest.approx(ref["perplexity"], rel=5e-3)
+
+
+def test_example_script(fp32_run, model_dir):
+    command = [sys.executable, str(EXAMPLES / "anda_perplexity.py"), "--model", str(model_dir),
+               "--tokens", str(model_dir / "eval_tokens.i32"), "--modules", "7,6,6,6",
+               "--windows", "2"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    lines = {line.split(":")[0]: line.split(":")[1].split()[0] for line in result.stdout.splitlines()}
+    # The FP32 run of windows 0-1 is the same as the first two windows of the 4-window run.
+    want = np.exp(np.mean(fp32_run["window_nll"][:2]))
+    assert float(lines["FP32 perplexity"]) == pytest.approx(want, rel=1e-6)
+    assert float(lines["Anda perplexity"]) != pytest.approx(want, rel=1e-3)
+    assert "relative change" in lines
