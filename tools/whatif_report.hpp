@@ -95,7 +95,7 @@ inline hw::model_shape whatif_model(const whatif_request& r) {
   std::string names;
   for (const auto& p : hw::model_presets()) names += (names.empty() ? "" : ", ") + p.name;
   throw std::invalid_argument("unknown model \"" + r.model + "\" (presets: " + names +
-                              "; or a config.json path)");
+                              "; or a Hugging Face config.json: --config PATH, config= in Python)");
 }
 
 // The Anda configurations to run: the one asked for, or the paper's tuples plus a uniform sweep.

@@ -23,10 +23,11 @@ model matches ``anda eval`` up to float32 summation order::
         logits = model(tokens)          # the seven projections of every layer see Anda inputs
     print(hooks.calls)                  # how often each layer was quantized
 
-Dtypes: float32 and float16 inputs come back exactly quantized. bfloat16 inputs are encoded
-exactly (through FP16, like float32), but the quantized values are rounded back to bfloat16,
-which has 8 significant bits: exact for M <= 8 only. A value beyond the FP16 range (|x| > 65504)
-becomes Inf in FP16, so its group raises ValueError under ``nonfinite="reject"``. Other dtypes
+Dtypes: float32 and float16 inputs come back exactly quantized. bfloat16 inputs are widened to
+float32 and, like float32, rounded to FP16 before encoding (exact for bfloat16 values in FP16's
+normal range); the quantized values are rounded back to bfloat16, which has 8 significant bits:
+exact for M <= 8 only. A magnitude of 65520 or more becomes Inf in FP16 (65504 < |x| < 65520
+rounds to 65504), so its group raises ValueError under ``nonfinite="reject"``. Other dtypes
 raise TypeError. The gradient is a straight-through estimator: it passes through unchanged.
 """
 

@@ -9,6 +9,7 @@
 
 #include <anda/anda.hpp>
 
+#include <climits>
 #include <cstring>
 #include <numeric>
 #include <optional>
@@ -49,16 +50,58 @@ std::string text_of(const py::object& o) {
   return py::str(o).cast<std::string>();
 }
 
-// An array argument of exactly one of `allowed` dtypes (native byte order), made C-contiguous
-// (a lossless copy where needed); anything else is a TypeError that names what came.
+// An integer argument (a Python or NumPy integer; bool refused) within [lo, hi]: TypeError for
+// another type, ValueError naming the argument and the range otherwise.
+long long int_arg(const char* fn, const char* name, const py::handle& v, long long lo,
+                  long long hi) {
+  const auto type_error = [&] {
+    return py::type_error(std::string(fn) + ": " + name + " must be an integer, got " +
+                          text_of(py::type::of(v)));
+  };
+  if (PyBool_Check(v.ptr()) || !PyIndex_Check(v.ptr())) throw type_error();
+  const auto i = py::reinterpret_steal<py::object>(PyNumber_Index(v.ptr()));
+  if (!i) {
+    PyErr_Clear();
+    throw type_error();
+  }
+  int overflow = 0;
+  const long long x = PyLong_AsLongLongAndOverflow(i.ptr(), &overflow);
+  if (overflow || x < lo || x > hi)
+    throw py::value_error(std::string(fn) + ": " + name + " = " + text_of(i) +
+                          " is out of range (" + std::to_string(lo) + ".." + std::to_string(hi) +
+                          ")");
+  return x;
+}
+
+int int_arg(const char* fn, const char* name, const py::handle& v) {
+  return static_cast<int>(int_arg(fn, name, v, INT_MIN, INT_MAX));
+}
+
+// The validated Anda format of the keyword arguments (anda.Error names a bad G or M).
+format format_arg(const char* fn, const py::handle& group, const py::handle& mantissa,
+                  const std::string& round, const std::string& nonfinite_policy) {
+  return {int_arg(fn, "group", group), int_arg(fn, "mantissa", mantissa), rounding_arg(round),
+          nonfinite_arg(nonfinite_policy)};
+}
+
+// numpy.ma.MaskedArray: its mask would be silently ignored.
+bool is_masked(const py::handle& obj) {
+  return py::isinstance(obj, py::module_::import("numpy.ma").attr("MaskedArray"));
+}
+
+constexpr int aligned_c_style =
+    int(py::array::c_style) | int(py::detail::npy_api::NPY_ARRAY_ALIGNED_);
+
+// An array argument of exactly one of `allowed` dtypes (native byte order), made C-contiguous and
+// aligned (a lossless copy where needed); anything else is a TypeError that names what came.
 py::array array_arg(const char* fn, const char* what, const py::handle& obj,
                     std::initializer_list<py::dtype> allowed, const char* hint = "") {
-  if (!py::isinstance<py::array>(obj))
-    throw py::type_error(std::string(fn) + ": " + what + " must be a numpy array, got " +
-                         text_of(py::type::of(obj)));
+  if (!py::isinstance<py::array>(obj) || is_masked(obj))
+    throw py::type_error(std::string(fn) + ": " + what +
+                         " must be a numpy array (not masked), got " + text_of(py::type::of(obj)));
   const auto a = py::reinterpret_borrow<py::array>(obj);
   for (const auto& d : allowed)
-    if (a.dtype().equal(d)) return py::array::ensure(a, py::array::c_style);
+    if (a.dtype().equal(d)) return py::array::ensure(a, aligned_c_style);
   std::string names;
   for (const auto& d : allowed) names += (names.empty() ? "" : " or ") + text_of(d);
   throw py::type_error(std::string(fn) + ": " + what + " has dtype " + text_of(a.dtype()) +
@@ -102,8 +145,8 @@ py::array decode_into(const py_activation& a, py::array out) {
   if (!f32 && !out.dtype().equal(py::dtype("float16")))
     throw py::type_error("out must be float32 or float16 (native byte order), got " +
                          text_of(out.dtype()));
-  if (!(out.flags() & py::array::c_style) || !out.writeable())
-    throw py::value_error("out must be a writeable C-contiguous array");
+  if ((out.flags() & aligned_c_style) != aligned_c_style || !out.writeable())
+    throw py::value_error("out must be a writeable, aligned, C-contiguous array");
   if (std::vector<py::ssize_t>(out.shape(), out.shape() + out.ndim()) != a.shape)
     throw py::value_error("out has the wrong shape (it must be the input's)");
   void* dst = out.mutable_data();
@@ -150,7 +193,12 @@ std::string tensor_repr(const py_activation& a) {
          std::string(to_string(f.nonfinite_policy())) + "')";
 }
 
-int_weights quantize_weights(const py::handle& w, const std::string& kind, std::size_t group_size) {
+constexpr long long max_group_size = 1LL << 62;
+
+int_weights quantize_weights(const py::handle& w, const std::string& kind,
+                             const py::handle& group_size) {
+  const auto Gw =
+      std::size_t(int_arg("quantize_weights", "group_size", group_size, 1, max_group_size));
   const auto a = array_arg("quantize_weights", "w", w, {py::dtype::of<float>()}, float_hint);
   if (a.ndim() != 2)
     throw py::value_error("quantize_weights: w must be 2-D [N, K] (nn.Linear layout), got " +
@@ -159,13 +207,14 @@ int_weights quantize_weights(const py::handle& w, const std::string& kind, std::
   using row_major = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
   const Eigen::Map<const row_major> m(static_cast<const float*>(a.data()), a.shape(0), a.shape(1));
   py::gil_scoped_release nogil;
-  return int_weights::quantize(m, type, group_size);
+  return int_weights::quantize(m, type, Gw);
 }
 
 int_weights weights_from_quantized(const py::handle& q, const py::handle& scales,
                                    const py::object& zeros, const std::string& kind,
-                                   std::size_t group_size) {
+                                   const py::handle& group_size) {
   const char* fn = "IntWeights.from_quantized";
+  const auto Gw = std::size_t(int_arg(fn, "group_size", group_size, 1, max_group_size));
   const auto type = weight_type_arg(kind);
   const auto qa = array_arg(fn, "q", q, {py::dtype::of<std::int8_t>()});
   const auto sa = array_arg(fn, "scales", scales, {py::dtype("float16")});
@@ -183,7 +232,7 @@ int_weights weights_from_quantized(const py::handle& q, const py::handle& scales
   }
   const auto N = static_cast<std::size_t>(qa.shape(0)), K = static_cast<std::size_t>(qa.shape(1));
   return int_weights::from_quantized(
-      type, N, K, group_size,
+      type, N, K, Gw,
       {static_cast<const std::int8_t*>(qa.data()), static_cast<std::size_t>(qa.size())},
       {za ? static_cast<const std::uint8_t*>(za.data()) : nullptr,
        za ? static_cast<std::size_t>(za.size()) : 0},
@@ -191,48 +240,56 @@ int_weights weights_from_quantized(const py::handle& q, const py::handle& scales
 }
 
 py::object gemm_arrays(const py_activation& x, const int_weights& w, const std::string& mode,
-                       int threads, bool with_stats) {
+                       const py::handle& threads, bool with_stats) {
   gemm_stats stats;
-  gemm_options opt{mode_arg(mode), threads, nullptr, &stats};
+  gemm_options opt{mode_arg(mode), int(int_arg("gemm", "threads", threads, 1, 1024)), nullptr,
+                   &stats};
   if (x.shape.size() != 2)
     throw py::value_error("gemm: x must be an encoded 2-D array [T, K], got " +
                           std::to_string(x.shape.size()) + " axes");
-  Eigen::MatrixXf y;
+  check_gemm_shapes(x.t, w);
+  py::array_t<float> out({x.t.rows(), w.rows()});  // C order
+  float* dst = out.mutable_data();
   {
     py::gil_scoped_release nogil;
-    y = gemm(x.t, w, opt);
+    const Eigen::MatrixXf y = gemm(x.t, w, opt);
+    Eigen::Map<Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(dst, y.rows(),
+                                                                                      y.cols()) = y;
   }
-  py::object out = py::cast(std::move(y));
   if (!with_stats) return out;
   py::dict s;
   s["fp16_overflows"] = stats.fp16_overflows;
   return py::make_tuple(out, s);
 }
 
-std::optional<hw::mantissa_tuple> tuple_arg(const std::optional<std::vector<int>>& modules) {
-  if (!modules) return std::nullopt;
-  if (modules->size() != 4)
+std::optional<hw::mantissa_tuple> tuple_arg(const py::object& modules) {
+  if (modules.is_none()) return std::nullopt;
+  if (py::isinstance<py::str>(modules) || !py::isinstance<py::sequence>(modules))
+    throw py::type_error("whatif: modules must be a sequence of four integers, got " +
+                         text_of(py::type::of(modules)));
+  const auto seq = py::reinterpret_borrow<py::sequence>(modules);
+  if (seq.size() != 4)
     throw py::value_error("whatif: modules wants four mantissa lengths [QKV, O, U, D], got " +
-                          std::to_string(modules->size()));
-  const auto& v = *modules;
-  return hw::mantissa_tuple{v[0], v[1], v[2], v[3]};
+                          std::to_string(seq.size()));
+  hw::mantissa_tuple t{};
+  for (std::size_t i = 0; i < 4; ++i) t[i] = int_arg("whatif", "modules", seq[i]);
+  return t;
 }
 
 py::object whatif(const std::optional<std::string>& model, const py::object& config,
-                  const std::optional<std::vector<int>>& modules,
-                  const std::optional<int>& mantissa, int group, std::int64_t tokens,
-                  const std::string& phase, const std::string& dataset) {
+                  const py::object& modules, const py::object& mantissa, const py::handle& group,
+                  const py::handle& tokens, const std::string& phase, const std::string& dataset) {
   tools::whatif_request r;
   if (!config.is_none()) {
     if (model) throw py::value_error("whatif: give model or config, not both");
-    r.config_path = py::str(py::module_::import("os").attr("fspath")(config)).cast<std::string>();
+    r.config_path = py::module_::import("os").attr("fsdecode")(config).cast<std::string>();
   } else if (model) {
     r.model = *model;
   }
   r.modules = tuple_arg(modules);
-  r.mantissa = mantissa;
-  r.group = group;
-  r.tokens = tokens;
+  if (!mantissa.is_none()) r.mantissa = int_arg("whatif", "mantissa", mantissa);
+  r.group = int_arg("whatif", "group", group);
+  r.tokens = int_arg("whatif", "tokens", tokens, LLONG_MIN, LLONG_MAX);
   r.phase = phase;
   r.dataset = dataset;
   std::string text;
@@ -253,8 +310,9 @@ PYBIND11_MODULE(_core, m) {
   m.doc() =
       "The Anda activation format: exact encode/decode, bit-plane tensors, FP-INT GeMM, what-if.";
 
-  static py::exception<error> base(m, "Error", PyExc_ValueError);
-  static py::exception<nonfinite_error> nonfinite_exc(m, "NonFiniteError", base.ptr());
+  // Never destroyed: their destructors would run after the interpreter has gone.
+  static auto& base = *new py::exception<error>(m, "Error", PyExc_ValueError);
+  static auto& nonfinite_exc = *new py::exception<nonfinite_error>(m, "NonFiniteError", base.ptr());
   py::register_exception_translator([](std::exception_ptr p) {
     try {
       if (p) std::rethrow_exception(p);
@@ -271,9 +329,9 @@ PYBIND11_MODULE(_core, m) {
 
   m.def(
       "quantize",
-      [](const py::handle& x, int group, int mantissa, const std::string& round,
-         const std::string& nonfinite_policy, const py::object& out) {
-        const format fmt{group, mantissa, rounding_arg(round), nonfinite_arg(nonfinite_policy)};
+      [](const py::handle& x, const py::handle& group, const py::handle& mantissa,
+         const std::string& round, const std::string& nonfinite_policy, const py::object& out) {
+        const format fmt = format_arg("quantize", group, mantissa, round, nonfinite_policy);
         if (!out.is_none() &&
             (!py::isinstance<py::array>(out) || !py::dtype::of<float>().equal(out.attr("dtype"))))
           throw py::type_error("quantize: out must be a float32 numpy array");
@@ -285,8 +343,8 @@ PYBIND11_MODULE(_core, m) {
       R"doc(Fake-quantize: encode x to Anda(group, mantissa) and decode it to float32.
 
 x: numpy float16 or float32 array, at least 1-D; groups of `group` values run along the last
-axis (a short tail group is zero-padded). float32 is rounded to FP16 first (nearest even;
-beyond +-65504 it becomes +-Inf). The result has x's shape and equals, bit for bit, what
+axis (a short tail group is zero-padded). float32 is rounded to FP16 first (nearest even:
+|x| in (65504, 65520) gives +-65504, from 65520 on +-Inf). The result has x's shape and equals, bit for bit, what
 `anda quantize` writes for the same input.
 group: 8, 16, 32, 64, 128 or 256. mantissa: 1..16 bits, hidden bit included.
 rounding: "truncate" (the paper's), "nearest_even" or "nearest_away".
@@ -344,8 +402,9 @@ mantissa planes from the most significant; element i of a group is bit i % 8 of 
            "shape; or written into `out` (a C-contiguous float32/float16 array of that shape).")
       .def(
           "drop_planes",
-          [](const py_activation& a, int mantissa) {
-            return py_activation{a.t.drop_planes(mantissa), a.shape};
+          [](const py_activation& a, const py::handle& mantissa) {
+            return py_activation{a.t.drop_planes(int_arg("drop_planes", "mantissa", mantissa)),
+                                 a.shape};
           },
           py::arg("mantissa"),
           "The same tensor keeping only the `mantissa` most significant planes (mantissa <= M).")
@@ -353,9 +412,9 @@ mantissa planes from the most significant; element i of a group is bit i % 8 of 
 
   m.def(
       "encode",
-      [](const py::handle& x, int group, int mantissa, const std::string& round,
-         const std::string& nonfinite_policy) {
-        const format fmt{group, mantissa, rounding_arg(round), nonfinite_arg(nonfinite_policy)};
+      [](const py::handle& x, const py::handle& group, const py::handle& mantissa,
+         const std::string& round, const std::string& nonfinite_policy) {
+        const format fmt = format_arg("encode", group, mantissa, round, nonfinite_policy);
         return encode_array("encode", x, fmt);
       },
       py::arg("x"), py::kw_only(), py::arg("group") = 64, py::arg("mantissa"),
@@ -439,7 +498,8 @@ Raises anda.Error for non-finite weights or a scale beyond FP16.)doc");
   m.def("gemm", &gemm_arrays, py::arg("x"), py::arg("w"), py::kw_only(), py::arg("mode") = "fp32",
         py::arg("threads") = 1, py::arg("stats") = false,
         R"doc(The exact FP-INT GeMM Y = X W^T: x an ActivationTensor [T, K], w IntWeights [N, K];
-returns float32 [T, N], bit-identical to anda::gemm in C++ for any kernel and thread count.
+returns float32 [T, N] (C order), bit-identical to anda::gemm in C++ for any kernel and
+thread count (threads: 1..1024, output channels split across them).
 
 mode: "fp32" (each group's integer dot product rounded once to float32, then scaled) or
 "paper" (rounded to FP16 as in the paper's datapath; an overflow gives +-Inf). w's group_size must

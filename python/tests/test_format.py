@@ -144,6 +144,10 @@ def test_shapes_layouts_and_empty_arrays():
     view = x.reshape(-1, 96)[::3, ::2]
     assert same_bits(anda.quantize(view, group=16, mantissa=6),
                      anda.quantize(np.ascontiguousarray(view), group=16, mantissa=6))
+    misaligned = np.zeros(4 * 96 + 1, np.uint8)[1:].view(np.float32)
+    assert not misaligned.flags.aligned
+    misaligned[:] = x.reshape(-1)[:96]
+    assert same_bits(anda.quantize(misaligned, mantissa=6), anda.quantize(x.reshape(-1)[:96], mantissa=6))
     fortran = np.asfortranarray(x.reshape(-1, 96))
     assert same_bits(anda.quantize(fortran, mantissa=6), anda.quantize(x.reshape(-1, 96), mantissa=6))
     for empty in [np.zeros((0, 64), np.float32), np.zeros((3, 0), np.float16), np.zeros(0, np.float32)]:
@@ -176,6 +180,15 @@ def test_bad_arguments():
         anda.quantize(x, mantissa=4, nonfinite="ignore")
     with pytest.raises(anda.Error):
         anda.quantize(x, mantissa=0)
+    for bad in [True, 7.0, "7", None]:
+        with pytest.raises(TypeError, match="mantissa must be an integer"):
+            anda.quantize(x, mantissa=bad)
+    with pytest.raises(ValueError, match="mantissa = 1099511627776 is out of range"):
+        anda.quantize(x, mantissa=2**40)
+    assert same_bits(anda.quantize(x, group=np.int32(64), mantissa=np.uint8(4)),
+                     anda.quantize(x, mantissa=4))
+    with pytest.raises(TypeError, match="masked"):
+        anda.quantize(np.ma.masked_array(x, mask=x > 0), mantissa=4)
 
 
 @pytest.mark.parametrize("group,mantissa", [(8, 1), (16, 5), (64, 7), (128, 11), (256, 16)])
@@ -247,6 +260,8 @@ def test_decode_into_out_arrays():
         anda.quantize(x, mantissa=6, out=np.empty((8, 131), np.float32))
     with pytest.raises(ValueError, match="C-contiguous"):
         anda.quantize(x, mantissa=6, out=np.empty((130, 8), np.float32).T)
+    with pytest.raises(ValueError, match="aligned"):
+        anda.quantize(x, mantissa=6, out=np.zeros(x.size * 4 + 1, np.uint8)[1:].view(np.float32).reshape(x.shape))
     frozen = np.empty_like(x)
     frozen.setflags(write=False)
     with pytest.raises(ValueError, match="writeable"):

@@ -285,15 +285,20 @@ def test_fp32_perplexity_matches_anda_eval(fp32_run, model_dir, anda_eval):
 def test_anda_perplexity_matches_anda_eval(tiny, fp32_run, anda_eval):
     model, tokens = tiny
     ref = anda_eval(4, "--modules", "7,6,6,6")
+    ref_fp32 = anda_eval(4)
     with anda.pytorch.attach(model, (7, 6, 6, 6)) as hooks:
         run = tiny_llama.perplexity(model, tokens, windows=4)
     # The quantized values are the library's, but an FP32 rounding difference upstream can move a
     # value across a truncation step, and such flips change a window's NLL by up to ~5e-3.
-    assert run["perplexity"] == pytest.approx(ref["perplexity"], rel=5e-3)
+    # The issue asks for 0.5 %; seen here: 6.5e-5, so hold it to 0.1 %.
+    assert run["perplexity"] == pytest.approx(ref["perplexity"], rel=1e-3)
     assert run["window_nll"] == pytest.approx(ref["window_nll"], abs=2e-2)
-    # The hooks ran on all 8 x 7 projections and changed the result (Anda: +0.3 % here).
+    # The hooks ran on all 8 x 7 projections, and what Anda costs (+0.3 % here) is what it costs
+    # in anda eval: a wrong M at one module input (e.g. 7,6,7,6: -35 %) fails this.
     assert len(hooks.calls) == 56 and set(hooks.calls.values()) == {4}
-    assert abs(run["perplexity"] / fp32_run["perplexity"] - 1) > 1e-3
+    cost = run["perplexity"] - fp32_run["perplexity"]
+    ref_cost = ref["perplexity"] - ref_fp32["perplexity"]
+    assert ref_cost > 0.05 and cost == pytest.approx(ref_cost, rel=0.2)
 
 
 def test_int4_weights_match_anda_eval(model_dir, anda_eval):
@@ -308,6 +313,7 @@ def test_int4_weights_match_anda_eval(model_dir, anda_eval):
     with anda.pytorch.attach(model, (7, 6, 6, 6)):
         run = tiny_llama.perplexity(model, tokens, windows=1)
     ref = anda_eval(1, "--weights", "int4", "--modules", "7,6,6,6")
+    # one window, and anda eval's integer GeMM sums in another order: 1.1e-3 seen
     assert run["perplexity"] == pytest.approx(ref["perplexity"], rel=5e-3)
 
 

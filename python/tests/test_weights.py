@@ -129,7 +129,13 @@ def test_quantize_weights_bad_arguments():
         anda.quantize_weights(np.full((4, 64), 1e9, np.float32))
     with pytest.raises(ValueError, match="positive"):
         anda.quantize_weights(np.ones((0, 64), np.float32))
-    with pytest.raises(ValueError, match="positive"):
-        anda.quantize_weights(np.ones((4, 64), np.float32), group_size=0)
-    with pytest.raises(TypeError):
-        anda.quantize_weights(np.ones((4, 64), np.float32), group_size=-1)
+    for bad in [0, -1, 2**64 - 1]:
+        with pytest.raises(ValueError, match="group_size"):
+            anda.quantize_weights(np.ones((4, 64), np.float32), group_size=bad)
+    with pytest.raises(TypeError, match="group_size"):
+        anda.quantize_weights(np.ones((4, 64), np.float32), group_size=128.0)
+    # a scale group at or beyond K is per channel, however large
+    w = np.random.default_rng(4).standard_normal((3, 48)).astype(np.float32)
+    huge = anda.quantize_weights(w, group_size=2**62)
+    assert huge.scales.shape == (3, 1)
+    assert np.array_equal(huge.dequantize(), anda.quantize_weights(w, group_size=48).dequantize())

@@ -3,6 +3,7 @@
 
 #include <anda/storage/int_weights.hpp>
 
+#include <cstdint>
 #include <random>
 
 using namespace anda;
@@ -19,6 +20,19 @@ TEST_CASE("bits_per_element matches the bytes held", "[weights]") {
                               (type == weight_type::int4_asym ? 8.0 / double(Gw) : 0.0);
       CHECK(W.bits_per_element() == expected);
     }
+  }
+}
+
+TEST_CASE("a scale group of any size at or above K is per channel", "[weights]") {
+  std::mt19937 rng(3);
+  std::normal_distribution<float> gauss;
+  Eigen::MatrixXf w(5, 48);
+  for (Eigen::Index i = 0; i < w.size(); ++i) w(i) = gauss(rng);
+  const auto per_channel = int_weights::quantize(w, weight_type::int4_sym, 48);
+  for (std::size_t Gw : {std::size_t{49}, std::size_t{1} << 40, SIZE_MAX - 1, SIZE_MAX}) {
+    const auto W = int_weights::quantize(w, weight_type::int4_sym, Gw);
+    REQUIRE(W.scale_groups() == 1);  // ceil(K / Gw) must not wrap around
+    CHECK(W.dequantize() == per_channel.dequantize());
   }
 }
 

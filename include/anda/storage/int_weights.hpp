@@ -143,7 +143,7 @@ class int_weights {
   std::size_t rows() const { return N_; }  // N, output channels
   std::size_t cols() const { return K_; }  // K
   std::size_t scale_group() const { return Gw_; }
-  std::size_t scale_groups() const { return (K_ + Gw_ - 1) / Gw_; }
+  std::size_t scale_groups() const { return K_ / Gw_ + (K_ % Gw_ != 0); }  // no overflow
   std::size_t padded_rows() const { return (N_ + block_n - 1) / block_n * block_n; }
   std::size_t padded_cols() const { return (K_ + k_align - 1) / k_align * k_align; }
   bool is_int4() const { return type_ != weight_type::int8_sym; }
