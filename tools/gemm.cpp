@@ -13,16 +13,14 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "format_options.hpp"
 
 namespace anda::tools {
 namespace {
 
 struct gemm_cli_options {
   std::string x_path, w_path, output;
-  int group = 64;
-  int mantissa = 0;
-  std::string rounding_name = "truncate";
-  std::string nonfinite_name = "reject";
+  format_options format;
   std::string weights = "int4";
   std::size_t weight_group = 128;
   std::string mode = "fp32";
@@ -39,10 +37,7 @@ std::pair<std::size_t, std::size_t> matrix_shape(const io::npy_array& a, const s
 }
 
 int run_gemm(const gemm_cli_options& o) {
-  const auto round = parse_rounding(o.rounding_name);
-  const auto policy = parse_nonfinite(o.nonfinite_name);
-  if (!round || !policy) throw std::invalid_argument("unknown --rounding or --nonfinite");
-  const format fmt{o.group, o.mantissa, *round, *policy};
+  const format fmt = o.format.make();
   weight_type type = weight_type::int4_sym;
   if (o.weights == "int4-asym") type = weight_type::int4_asym;
   if (o.weights == "int8") type = weight_type::int8_sym;
@@ -105,13 +100,7 @@ command add_gemm(CLI::App& parent) {
       ->required();
   app->add_option("w", o->w_path, "weights .npy, float32 [N, K] (nn.Linear layout)")->required();
   app->add_option("-o,--output", o->output, "output .npy, float32 [T, N]")->required();
-  app->add_option("--group,-g", o->group, "activation group size G")->capture_default_str();
-  app->add_option("--mantissa,-m", o->mantissa, "mantissa bits M incl. hidden 1 (1..16)")
-      ->required();
-  app->add_option("--rounding", o->rounding_name, "truncate | nearest_even | nearest_away")
-      ->check(CLI::IsMember({"truncate", "nearest_even", "nearest_away"}));
-  app->add_option("--nonfinite", o->nonfinite_name, "reject | propagate")
-      ->check(CLI::IsMember({"reject", "propagate"}));
+  add_format_options(app, o->format, /*group_required=*/false);
   app->add_option("--weights", o->weights, "int4 | int4-asym | int8 (round to nearest)")
       ->check(CLI::IsMember({"int4", "int4-asym", "int8"}))
       ->capture_default_str();

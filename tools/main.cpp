@@ -20,7 +20,7 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {  // one line, as for every other error
     std::fprintf(stderr, "anda: error: %s (see --help)\n", e.what());
-    return e.get_exit_code() ? e.get_exit_code() : 1;
+    return 1;  // every error exits 1, as the README says (not CLI11's own codes)
   }
   try {
     for (const auto& c : commands)

@@ -14,15 +14,13 @@
 #include <string>
 
 #include "commands.hpp"
+#include "format_options.hpp"
 
 namespace anda::tools {
 namespace {
 
 struct quantize_options {
-  int group = 64;
-  int mantissa = 0;
-  std::string rounding_name = "truncate";
-  std::string nonfinite_name = "reject";
+  format_options format;
   std::string input, output;
   bool json = false;
 };
@@ -64,11 +62,7 @@ quantize_report measure(const activation_tensor& t, const std::vector<std::uint1
 }
 
 int run_quantize(const quantize_options& o) {
-  const auto round = parse_rounding(o.rounding_name);
-  const auto policy = parse_nonfinite(o.nonfinite_name);
-  if (!round) throw std::invalid_argument("--rounding " + o.rounding_name + " is not known");
-  if (!policy) throw std::invalid_argument("--nonfinite " + o.nonfinite_name + " is not known");
-  const format fmt{o.group, o.mantissa, *round, *policy};
+  const format fmt = o.format.make();
 
   const io::npy_array a = io::read_npy(o.input);
   if (a.shape.size() > 2)
@@ -139,13 +133,7 @@ int run_quantize(const quantize_options& o) {
 command add_quantize(CLI::App& parent) {
   auto o = std::make_shared<quantize_options>();
   auto* app = parent.add_subcommand("quantize", "encode a .npy array to Anda and decode it back");
-  app->add_option("--group,-g", o->group, "group size G (8, 16, 32, 64, 128, 256)")->required();
-  app->add_option("--mantissa,-m", o->mantissa, "mantissa bits M incl. hidden 1 (1..16)")
-      ->required();
-  app->add_option("--rounding", o->rounding_name, "truncate | nearest_even | nearest_away")
-      ->check(CLI::IsMember({"truncate", "nearest_even", "nearest_away"}));
-  app->add_option("--nonfinite", o->nonfinite_name, "reject | propagate")
-      ->check(CLI::IsMember({"reject", "propagate"}));
+  add_format_options(app, o->format, /*group_required=*/true);
   app->add_option("input", o->input, "input .npy (float16 or float32, 1-D or 2-D [rows, K])")
       ->required();
   app->add_option("-o,--output", o->output, "output .npy (float32, same shape)")->required();

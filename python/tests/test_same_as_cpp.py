@@ -191,3 +191,22 @@ def test_whatif_bad_arguments(anda_tool):
     assert anda.whatif(modules=np.array([7, 6, 6, 6]), tokens=np.int64(512))["tokens"] == 512
     with pytest.raises(ValueError, match='cannot open config file "/nonexistent.json"'):
         anda.whatif(config=b"/nonexistent.json")
+
+
+def test_anda_gemm_errors_leave_no_output(tmp_path, anda_tool):
+    np.save(tmp_path / "x.npy", np.ones((2, 64), np.float32))
+    np.save(tmp_path / "x3.npy", np.ones((2, 2, 64), np.float32))
+    np.save(tmp_path / "w.npy", np.ones((8, 64), np.float32))
+    np.save(tmp_path / "w16.npy", np.ones((8, 64), np.float16))
+    np.save(tmp_path / "wk.npy", np.ones((8, 32), np.float32))
+    out = tmp_path / "y.npy"
+    for args, message in [(["x3.npy", "w.npy", "-m", 4], "1-D or 2-D"),
+                          (["x.npy", "w16.npy", "-m", 4], "float32 weights"),
+                          (["x.npy", "wk.npy", "-m", 4], "K"),
+                          (["x.npy", "w.npy", "-m", 0], "M = 0"),
+                          (["x.npy", "w.npy", "-m", 4, "--weights", "int2"], "int2"),
+                          (["x.npy", "w.npy", "-m", 4, "--threads", 0], "threads")]:
+        paths = [tmp_path / a if str(a).endswith(".npy") else a for a in args]
+        r = anda_tool("gemm", *paths, "-o", out)
+        assert r.returncode == 1 and message in r.stderr and r.stderr.startswith("anda: error:"), r
+        assert not out.exists()

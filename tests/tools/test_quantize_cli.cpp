@@ -52,7 +52,7 @@ std::vector<float> read_f32(const std::string& path) {
 }
 
 bool one_line_error(const result& r) {
-  return r.status != 0 && r.output.rfind("anda: error: ", 0) == 0 &&
+  return r.status == 1 && r.output.rfind("anda: error: ", 0) == 0 &&
          r.output.find('\n') == r.output.size() - 1;
 }
 
