@@ -96,6 +96,7 @@ class LlamaConfig:
         self.num_key_value_heads = config.get("num_key_value_heads") or self.num_attention_heads
         self.head_dim = config.get("head_dim") or self.hidden_size // self.num_attention_heads
         self.vocab_size = config["vocab_size"]
+        self.max_position_embeddings = config.get("max_position_embeddings")
         self.rms_norm_eps = config.get("rms_norm_eps", 1e-6)
         self.tie_word_embeddings = config.get("tie_word_embeddings", False)
         # Old spelling: top-level rope_theta; new spelling: rope_parameters.rope_theta.
@@ -220,6 +221,9 @@ class LlamaForCausalLM(nn.Module):
         single = tokens.dim() == 1
         if single:
             tokens = tokens[None]
+        limit = self.config.max_position_embeddings
+        if limit and tokens.shape[1] > limit:
+            raise ValueError(f"{tokens.shape[1]} tokens exceed max_position_embeddings = {limit}")
         cos, sin = rope_cos_sin(tokens.shape[1], self.config.head_dim, self.config.rope_theta)
         cos, sin = cos.to(tokens.device), sin.to(tokens.device)
         x = self.model.embed_tokens(tokens)

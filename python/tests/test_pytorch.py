@@ -329,3 +329,9 @@ def test_example_script(fp32_run, model_dir):
     assert float(lines["FP32 perplexity"]) == pytest.approx(want, rel=1e-6)
     assert float(lines["Anda perplexity"]) != pytest.approx(want, rel=1e-3)
     assert "relative change" in lines
+
+
+def test_tiny_llama_refuses_more_positions_than_trained(tiny):
+    model, _ = tiny
+    with pytest.raises(ValueError, match="513 tokens exceed max_position_embeddings = 512"):
+        model(torch.zeros(513, dtype=torch.long))

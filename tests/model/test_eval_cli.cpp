@@ -102,6 +102,7 @@ TEST_CASE("anda eval: errors are one line", "[eval][cli]") {
   check_error(m + t + " --weights int3", "--weights int3");
   check_error(m + t + " --rounding up", "--rounding up");
   check_error(m + t + " --windows 257", "257 asked");
+  check_error(m + t + " --window-len 513 --windows 1", "513 tokens exceed max_position_embeddings");
   check_error("--model " + tmp.path.string() + "/nothing" + t, "nothing");
   check_error(m + " --tokens " + tmp.path.string() + "/missing.i32", "no such token file");
   check_error(m + " --tokens " + tmp.write("odd.i32", "abcde"), "not a whole number");

@@ -232,6 +232,12 @@ TEST_CASE("errors: token ids, shapes, formats, non-finite inputs", "[model]") {
   CHECK_THROWS_WITH(m.logits(bad), Catch::Contains("token id 40 at position 2"));
   CHECK_THROWS_WITH(m.logits(std::vector<std::int32_t>{-1}), Catch::Contains("token id -1"));
   CHECK_THROWS_AS(m.logits(std::vector<std::int32_t>{}), anda::error);
+  llama_weights short_context = w;
+  short_context.config.max_positions = 3;
+  const llama_model sm{short_context};
+  CHECK_NOTHROW(sm.logits(std::vector<std::int32_t>{1, 2, 3}));
+  CHECK_THROWS_WITH(sm.logits(std::vector<std::int32_t>{1, 2, 3, 4}),
+                    Catch::Contains("4 tokens exceed max_position_embeddings = 3"));
   // G = 256 does not divide the INT weights' scale group of 8: named with layer and module.
   CHECK_THROWS_WITH(
       m.logits(std::vector<std::int32_t>{1, 2}, activation_precision::anda({4, 4, 4, 4}, 256)),

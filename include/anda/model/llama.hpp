@@ -181,7 +181,8 @@ class llama_model {
   int weight_group() const { return weight_group_; }
 
   // Logits [T, vocab] (column-major) for the token ids fed as one sequence at positions 0..T-1.
-  // Throws anda::error for an id outside the vocabulary, an invalid activation format, or (under
+  // Throws anda::error for an id outside the vocabulary, more tokens than max_position_embeddings
+  // (the positions the model was trained for), an invalid activation format, or (under
   // nonfinite::reject) an Inf/NaN module input, naming the layer and module.
   Eigen::MatrixXf logits(std::span<const std::int32_t> tokens,
                          const activation_precision& act = {}) const {
@@ -194,6 +195,9 @@ class llama_model {
     act.validate();
     const Eigen::Index T = static_cast<Eigen::Index>(tokens.size());
     if (T == 0) throw error("llama_model: no tokens");
+    if (cfg_.max_positions > 0 && T > cfg_.max_positions)
+      throw error("llama_model: " + std::to_string(T) +
+                  " tokens exceed max_position_embeddings = " + std::to_string(cfg_.max_positions));
     const int H = cfg_.num_heads, KV = cfg_.num_kv_heads, hd = cfg_.head_dim;
     Eigen::MatrixXf x(T, cfg_.hidden_size);
     for (Eigen::Index t = 0; t < T; ++t) {

@@ -20,7 +20,7 @@ struct llama_config {
   int head_dim = 0;
   int intermediate_size = 0;
   int vocab_size = 0;
-  int max_positions = 0;
+  int max_positions = 0;  // max_position_embeddings; 0: no limit (weights built in code)
   float rms_norm_eps = 1e-5f;
   float rope_theta = 10000.0f;
   bool tie_word_embeddings = false;
