@@ -30,16 +30,6 @@ def load_model(folder, hf):
     return tiny_llama.load_llama(folder)
 
 
-def quantize_weights_int4(model, group_size=128):
-    """W4 as `anda eval --weights int4`: every projection weight -> RTN INT4, dequantized to FP32."""
-    with torch.no_grad():
-        for name, module in model.named_modules():
-            if name.rsplit(".", 1)[-1] in anda.pytorch.MODULE_INPUTS:
-                w = module.weight.detach().to("cpu", torch.float32).numpy()
-                w4 = anda.quantize_weights(w, kind="int4", group_size=group_size)
-                module.weight.copy_(torch.from_numpy(w4.dequantize()))
-
-
 def show_progress(label):
     """A progress callback that writes 'label: window i/n' to stderr."""
 
@@ -70,7 +60,7 @@ def main():
 
     model = load_model(args.model, args.hf)
     if args.weights == "int4":
-        quantize_weights_int4(model)
+        anda.pytorch.quantize_weights(model, "int4", group_size=128)
     tokens = tiny_llama.read_tokens(args.tokens)
 
     fp32 = tiny_llama.perplexity(model, tokens, args.window_len, args.windows, show_progress("fp32"))

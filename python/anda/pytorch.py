@@ -38,7 +38,7 @@ import torch
 
 import anda
 
-__all__ = ["AndaHooks", "attach", "MODULE_INPUTS"]
+__all__ = ["AndaHooks", "attach", "quantize_weights", "MODULE_INPUTS"]
 
 # The last component of a Linear layer's name -> its index in the tuple [M_qkv, M_o, M_u, M_d].
 MODULE_INPUTS = {
@@ -196,23 +196,49 @@ def attach(model, modules=(7, 6, 6, 6), *, group=64, rounding="truncate", nonfin
         anda.quantize(np.zeros((1, 1), np.float32), group=group, mantissa=m, rounding=rounding,
                       nonfinite=nonfinite)
 
-    found = []
-    for name, module in model.named_modules():
-        kind = name.rsplit(".", 1)[-1]
-        if kind not in MODULE_INPUTS:
-            continue
-        if not isinstance(module, torch.nn.Linear):
-            raise TypeError(f"anda.pytorch: {name} is a {type(module).__name__}, not a "
-                            "torch.nn.Linear; its input cannot be quantized by a Linear hook")
+    layers = _projections(model)
+    for name, module in layers:
         if module in _hooked:
             raise ValueError(f"anda.pytorch: {name} already has anda hooks attached; "
                              "remove them first (hooks.remove()) to avoid quantizing twice")
-        found.append((name, module, tuple_[MODULE_INPUTS[kind]]))
+    hooks = AndaHooks(tuple_, group, rounding, nonfinite)
+    for name, module in layers:
+        hooks._add(name, module, tuple_[MODULE_INPUTS[name.rsplit(".", 1)[-1]]])
+    return hooks
+
+
+def _projections(model):
+    """(name, Linear) of every layer named like a LLaMA projection; TypeError for a non-Linear."""
+    found = []
+    for name, module in model.named_modules():
+        if name.rsplit(".", 1)[-1] not in MODULE_INPUTS:
+            continue
+        if not isinstance(module, torch.nn.Linear):
+            raise TypeError(f"anda.pytorch: {name} is a {type(module).__name__}, not a "
+                            "torch.nn.Linear")
+        found.append((name, module))
     if not found:
         raise ValueError("anda.pytorch: the model has no torch.nn.Linear named "
                          + ", ".join(MODULE_INPUTS) + " (Hugging Face LLaMA names)")
+    return found
 
-    hooks = AndaHooks(tuple_, group, rounding, nonfinite)
-    for name, module, mantissa in found:
-        hooks._add(name, module, mantissa)
-    return hooks
+
+def quantize_weights(model, kind="int4", *, group_size=128):
+    """Replaces the projection weights by their round-to-nearest integer values, in place.
+
+    The weight of every q/k/v/o/gate/up/down_proj ``nn.Linear`` becomes
+    ``anda.quantize_weights(w, kind=kind, group_size=group_size).dequantize()``: (q - zero) * scale
+    with one FP16 scale per output channel and group of ``group_size`` inputs, as
+    ``anda eval --weights int4`` (kind "int4", "int4-asym" or "int8"). Exact in a float32 model;
+    a float16 or bfloat16 weight rounds the dequantized values to its dtype. Combine with
+    ``attach()`` for a W4 + Anda study. Returns the names of the layers changed.
+    """
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    layers = _projections(model)
+    with torch.no_grad():
+        for _, module in layers:
+            w = module.weight.detach().to("cpu", torch.float32).numpy()
+            q = anda.quantize_weights(w, kind=kind, group_size=group_size)
+            module.weight.copy_(torch.from_numpy(q.dequantize()))
+    return [name for name, _ in layers]

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch")
+import torch  # Debian's python3-torch; scripts/deps.sh python installs it
 
 import anda  # noqa: E402
 import anda.pytorch  # noqa: E402
@@ -204,6 +204,21 @@ def test_non_linear_with_a_llama_name_raises():
         anda.pytorch.attach(model)
 
 
+def test_quantize_weights_replaces_each_projection_by_its_integers():
+    model = Toy()
+    before = {name: m.weight.detach().clone() for name, m in model.linears().items()}
+    names = anda.pytorch.quantize_weights(model, "int4-asym", group_size=32)
+    assert sorted(names) == sorted(before)
+    for name, m in model.linears().items():
+        want = anda.quantize_weights(before[name].numpy(), kind="int4-asym", group_size=32)
+        assert np.array_equal(m.weight.detach().numpy(), want.dequantize())
+        assert not torch.equal(m.weight, before[name])
+    with pytest.raises(ValueError, match="kind"):
+        anda.pytorch.quantize_weights(Toy(), "int2")
+    with pytest.raises(ValueError, match="q_proj"):
+        anda.pytorch.quantize_weights(torch.nn.Sequential(torch.nn.Linear(4, 4)))
+
+
 def test_double_attach_raises():
     model = Toy()
     hooks = anda.pytorch.attach(model)
@@ -302,10 +317,9 @@ def test_anda_perplexity_matches_anda_eval(tiny, fp32_run, anda_eval):
 
 
 def test_int4_weights_match_anda_eval(model_dir, anda_eval):
-    import anda_perplexity
-
     model = tiny_llama.load_llama(model_dir)
-    anda_perplexity.quantize_weights_int4(model)
+    names = anda.pytorch.quantize_weights(model, "int4", group_size=128)
+    assert len(names) == 56
     tokens = tiny_llama.read_tokens(model_dir / "eval_tokens.i32")
     # FP32 activations: the same dequantized weights, so the same numbers up to summation order.
     run = tiny_llama.perplexity(model, tokens, windows=1)
