@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "activation_input.hpp"
 #include "commands.hpp"
-#include "format_options.hpp"
 
 namespace anda::tools {
 namespace {
@@ -28,22 +28,14 @@ struct gemm_cli_options {
   bool json = false;
 };
 
-// A 1-D (one row) or 2-D [rows, cols] array.
-std::pair<std::size_t, std::size_t> matrix_shape(const io::npy_array& a, const std::string& path) {
-  if (a.shape.size() > 2)
-    throw io::npy_error(path + ": expected a 1-D or 2-D array, got " +
-                        std::to_string(a.shape.size()) + " dimensions");
-  return {a.shape.size() == 2 ? a.shape[0] : 1, a.shape.back()};
-}
-
 int run_gemm(const gemm_cli_options& o) {
   const format fmt = o.format.make();
-  weight_type type = weight_type::int4_sym;
-  if (o.weights == "int4-asym") type = weight_type::int4_asym;
-  if (o.weights == "int8") type = weight_type::int8_sym;
+  const auto type = parse_weight_type(o.weights);
+  const auto mode = parse_accumulate(o.mode);
+  if (!type || !mode) throw std::invalid_argument("unknown --weights or --mode");
 
   const io::npy_array xa = io::read_npy(o.x_path);
-  const auto [T, K] = matrix_shape(xa, o.x_path);
+  const auto [T, K] = activation_shape(xa, o.x_path);
   const activation_tensor X =
       xa.dtype == io::npy_dtype::float16
           ? activation_tensor::encode(fmt, reinterpret_cast<const std::uint16_t*>(xa.data.data()),
@@ -58,11 +50,10 @@ int run_gemm(const gemm_cli_options& o) {
   using row_major = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
   const Eigen::Map<const row_major> wm(reinterpret_cast<const float*>(wa.data.data()),
                                        Eigen::Index(N), Eigen::Index(wa.shape[1]));
-  const int_weights W = int_weights::quantize(wm, type, o.weight_group);
+  const int_weights W = int_weights::quantize(wm, *type, o.weight_group);
 
   gemm_stats stats;
-  const Eigen::MatrixXf y = gemm(
-      X, W, {o.mode == "paper" ? accumulate::paper : accumulate::fp32, o.threads, nullptr, &stats});
+  const Eigen::MatrixXf y = gemm(X, W, {*mode, o.threads, nullptr, &stats});
   const row_major rows = y;  // the file is C order
   io::write_npy(o.output, {rows.data(), std::size_t(rows.size())}, {T, N});
 
@@ -75,7 +66,7 @@ int run_gemm(const gemm_cli_options& o) {
                               {"n", N},
                               {"group", fmt.group()},
                               {"mantissa", fmt.mantissa()},
-                              {"weights", std::string(to_string(type))},
+                              {"weights", std::string(to_string(*type))},
                               {"weight_group", o.weight_group},
                               {"mode", o.mode},
                               {"fp16_overflows", stats.fp16_overflows},
@@ -83,7 +74,7 @@ int run_gemm(const gemm_cli_options& o) {
     std::printf("%s\n", j.dump().c_str());
   } else {
     std::printf("anda gemm: [%zu x %zu] Anda G=%d M=%d x [%zu x %zu]^T %s g%zu (%s) -> %s\n", T, K,
-                fmt.group(), fmt.mantissa(), N, K, std::string(to_string(type)).c_str(),
+                fmt.group(), fmt.mantissa(), N, K, std::string(to_string(*type)).c_str(),
                 o.weight_group, o.mode.c_str(), o.output.c_str());
     if (stats.fp16_overflows)
       std::printf("  FP16 overflows of group results: %zu\n", stats.fp16_overflows);

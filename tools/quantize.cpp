@@ -13,8 +13,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "activation_input.hpp"
 #include "commands.hpp"
-#include "format_options.hpp"
 
 namespace anda::tools {
 namespace {
@@ -65,11 +65,7 @@ int run_quantize(const quantize_options& o) {
   const format fmt = o.format.make();
 
   const io::npy_array a = io::read_npy(o.input);
-  if (a.shape.size() > 2)
-    throw io::npy_error(o.input + ": expected a 1-D or 2-D array [rows, K], got " +
-                        std::to_string(a.shape.size()) + " dimensions");
-  const std::size_t rows = a.shape.size() == 2 ? a.shape[0] : 1;
-  const std::size_t cols = a.shape.back();
+  const auto [rows, cols] = activation_shape(a, o.input);
 
   // The input as float (for the error report) and as FP16 bits (what gets encoded).
   std::vector<float> input(a.size());

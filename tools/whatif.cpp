@@ -2,6 +2,7 @@
 // the analytical model in hwmodel/ (no data is touched; runs in milliseconds).
 // Default: LLaMA-2-7B, prefill of 2048 tokens, the paper's WikiText2 tuples (0.1 % and 1 %) and a
 // sweep of uniform M = 4..13, against every baseline, as a table.
+#include <anda/model/precision.hpp>
 #include <hwmodel/hwmodel.hpp>
 
 #include <algorithm>
@@ -35,27 +36,6 @@ std::string fmt(const char* f, double v) {
   char buf[64];
   std::snprintf(buf, sizeof buf, f, v);
   return buf;
-}
-
-hw::mantissa_tuple parse_tuple(const std::string& text) {
-  const std::string err =
-      "--modules wants four integers in 1..16 separated by commas "
-      "(QKV,O,U,D), got \"" +
-      text + "\"";
-  if (std::count(text.begin(), text.end(), ',') != 3) throw std::runtime_error(err);
-  hw::mantissa_tuple m{};
-  std::size_t pos = 0;
-  for (std::size_t i = 0; i < 4; ++i) {
-    const std::size_t end = i < 3 ? text.find(',', pos) : text.size();
-    const std::string item = text.substr(pos, end - pos);
-    if (item.empty() || item.size() > 2 ||
-        !std::all_of(item.begin(), item.end(), [](char c) { return c >= '0' && c <= '9'; }))
-      throw std::runtime_error(err);
-    m[i] = std::stoi(item);
-    if (m[i] < 1 || m[i] > 16) throw std::runtime_error(err);
-    pos = end + 1;
-  }
-  return m;
 }
 
 std::string shape_text(const hw::model_shape& s) {
@@ -285,7 +265,7 @@ void write_svg(const std::string& path, const hw::model_shape& s, const hw::run_
 
 int run_whatif(whatif_options o) {
   if (o.json && o.csv) throw std::runtime_error("--json and --csv are exclusive");
-  if (!o.modules.empty()) o.request.modules = parse_tuple(o.modules);
+  if (!o.modules.empty()) o.request.modules = model::parse_tuple(o.modules);
   const auto& r = o.request;
   const auto c = whatif_run_config(r);
   const auto shape = whatif_model(r);

@@ -102,6 +102,18 @@ class AndaHooks:
         self.calls = {}
         self._handles = []
         self._linears = []
+        self._last = None  # (weakref to x, x._version, M, quantized x): see _quantized
+
+    def _quantized(self, x, mantissa):
+        """x quantized with M bits. q_proj, k_proj and v_proj read one tensor: without autograd it
+        is quantized once (the result is kept until the next call or remove())."""
+        last = self._last
+        if last is not None and last[0]() is x and last[1] == x._version and last[2] == mantissa:
+            return last[3]
+        q = _StraightThrough.apply(x, mantissa, self.group, self.rounding, self.nonfinite)
+        reusable = not (torch.is_grad_enabled() and x.requires_grad)  # a graph is not shared
+        self._last = (weakref.ref(x), x._version, mantissa, q) if reusable else None
+        return q
 
     def _add(self, name, linear, mantissa):
         """Registers the pre-hook that quantizes ``linear``'s input with mantissa length M."""
@@ -109,7 +121,7 @@ class AndaHooks:
         def hook(module, inputs):
             x = inputs[0]
             try:
-                q = _StraightThrough.apply(x, mantissa, self.group, self.rounding, self.nonfinite)
+                q = self._quantized(x, mantissa)
             except (TypeError, ValueError) as e:  # anda.Error is a ValueError
                 raise type(e)(f"anda.pytorch: input of {name}: {e}") from e
             self.calls[name] += 1
@@ -133,6 +145,7 @@ class AndaHooks:
             _hooked.discard(linear)
         self._handles = []
         self._linears = []
+        self._last = None
 
     def __enter__(self):
         return self

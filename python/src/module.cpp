@@ -2,7 +2,6 @@
 // Arrays cross the boundary without lossy conversion: float16/float32 in (float32 goes through
 // FP16 by round-to-nearest-even, as in C++), other dtypes are refused with TypeError, bad values
 // raise ValueError (anda.Error) with the library's own message. Bit-plane views are zero-copy.
-#include <pybind11/eigen.h>
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -35,14 +34,12 @@ nonfinite nonfinite_arg(const std::string& s) {
 }
 
 weight_type weight_type_arg(const std::string& s) {
-  for (auto t : {weight_type::int4_sym, weight_type::int4_asym, weight_type::int8_sym})
-    if (s == to_string(t)) return t;
+  if (auto t = parse_weight_type(s)) return *t;
   throw py::value_error("kind \"" + s + "\" is not known (int4, int4-asym, int8)");
 }
 
 accumulate mode_arg(const std::string& s) {
-  if (s == "fp32") return accumulate::fp32;
-  if (s == "paper") return accumulate::paper;
+  if (auto a = parse_accumulate(s)) return *a;
   throw py::value_error("mode \"" + s + "\" is not known (fp32, paper)");
 }
 
@@ -84,9 +81,11 @@ format format_arg(const char* fn, const py::handle& group, const py::handle& man
           nonfinite_arg(nonfinite_policy)};
 }
 
-// numpy.ma.MaskedArray: its mask would be silently ignored.
+// numpy.ma.MaskedArray: its mask would be silently ignored. The class is looked up once (every
+// hooked PyTorch layer passes through here) and never released (no destructor after exit).
 bool is_masked(const py::handle& obj) {
-  return py::isinstance(obj, py::module_::import("numpy.ma").attr("MaskedArray"));
+  static const auto* masked = new py::object(py::module_::import("numpy.ma").attr("MaskedArray"));
+  return py::isinstance(obj, *masked);
 }
 
 constexpr int aligned_c_style =
@@ -195,6 +194,14 @@ std::string tensor_repr(const py_activation& a) {
 
 constexpr long long max_group_size = 1LL << 62;
 
+// A float32 numpy copy in C order (NumPy's default) of a column-major Eigen result.
+py::array c_order_array(const Eigen::MatrixXf& m) {
+  py::array_t<float> out({m.rows(), m.cols()});
+  Eigen::Map<Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
+      out.mutable_data(), m.rows(), m.cols()) = m;
+  return out;
+}
+
 int_weights quantize_weights(const py::handle& w, const std::string& kind,
                              const py::handle& group_size) {
   const auto Gw =
@@ -247,15 +254,12 @@ py::object gemm_arrays(const py_activation& x, const int_weights& w, const std::
   if (x.shape.size() != 2)
     throw py::value_error("gemm: x must be an encoded 2-D array [T, K], got " +
                           std::to_string(x.shape.size()) + " axes");
-  check_gemm_shapes(x.t, w);
-  py::array_t<float> out({x.t.rows(), w.rows()});  // C order
-  float* dst = out.mutable_data();
+  Eigen::MatrixXf y;
   {
     py::gil_scoped_release nogil;
-    const Eigen::MatrixXf y = gemm(x.t, w, opt);
-    Eigen::Map<Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(dst, y.rows(),
-                                                                                      y.cols()) = y;
+    y = gemm(x.t, w, opt);
   }
+  const py::array out = c_order_array(y);
   if (!with_stats) return out;
   py::dict s;
   s["fp16_overflows"] = stats.fp16_overflows;
@@ -472,14 +476,7 @@ scales' shape for int4-asym only. Every value is checked.)doc")
           },
           "uint8 zero points of int4-asym (a copy), else None.")
       .def(
-          "dequantize",
-          [](const int_weights& w) {
-            py::array_t<float> out({w.rows(), w.cols()});
-            auto v = out.mutable_unchecked<2>();
-            for (std::size_t n = 0; n < w.rows(); ++n)
-              for (std::size_t k = 0; k < w.cols(); ++k) v(n, k) = w.dequantized(n, k);
-            return out;
-          },
+          "dequantize", [](const int_weights& w) { return c_order_array(w.dequantize()); },
           "float32 [N, K]: (q - zero) * scale, exactly what the GeMM multiplies.")
       .def("__repr__", [](const int_weights& w) {
         return "IntWeights(kind='" + std::string(to_string(w.type())) + "', shape=(" +

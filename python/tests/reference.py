@@ -1,5 +1,6 @@
 """An independent reference of the Anda format, written from ../shared/design/format.md in integer
-arithmetic on the FP16 bit fields (numpy, vectorized). The tests hold the binding to it."""
+arithmetic on the FP16 bit fields (numpy, vectorized), and the tests' data. The tests hold the
+binding to it."""
 
 import numpy as np
 
@@ -50,3 +51,10 @@ def same_bits(a, b):
     a, b = np.asarray(a), np.asarray(b)
     return a.shape == b.shape and a.dtype == b.dtype and np.array_equal(a.view(np.uint32),
                                                                        b.view(np.uint32))
+
+
+def llm_rows(rng, rows, K):
+    """LLM-like float32 activations: a normal body with a few outlier channels (x60)."""
+    x = rng.standard_normal((rows, K)).astype(np.float32)
+    x[:, rng.choice(K, size=max(1, K // 64), replace=False)] *= 60
+    return x

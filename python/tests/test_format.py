@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import anda
-from reference import encode_decode, finite_fp16_values, same_bits
+from reference import encode_decode, finite_fp16_values, llm_rows, same_bits
 
 ROUNDINGS = ["truncate", "nearest_even", "nearest_away"]
 
@@ -77,13 +77,6 @@ def test_shuffled_fp16_values_every_group_size(group):
         for mantissa in [3, 6, 13]:
             assert same_bits(anda.quantize(x, group=group, mantissa=mantissa, rounding=rounding),
                              encode_decode(x, group, mantissa, rounding))
-
-
-def llm_rows(rng, rows, K):
-    """LLM-like activations: a normal body with a few large outlier channels."""
-    x = rng.standard_normal((rows, K)).astype(np.float32)
-    x[:, rng.choice(K, size=max(1, K // 64), replace=False)] *= 60
-    return x
 
 
 @pytest.mark.parametrize("K", [1, 2, 3, 7, 15, 17, 63, 65, 200, 4096])

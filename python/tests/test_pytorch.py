@@ -219,6 +219,27 @@ def test_quantize_weights_replaces_each_projection_by_its_integers():
         anda.pytorch.quantize_weights(torch.nn.Sequential(torch.nn.Linear(4, 4)))
 
 
+def test_q_k_v_share_one_quantization_of_their_common_input():
+    model = Toy()
+    x = toy_inputs(model, (3,), torch.float32)["self_attn.q_proj"]
+    inputs = {name: x for name in ("self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj",
+                                   "self_attn.o_proj")}
+    inputs.update({n: v for n, v in toy_inputs(model, (3,), torch.float32).items()
+                   if n not in inputs})
+    with anda.pytorch.attach(model, TUPLE) as hooks, torch.no_grad():
+        model(inputs)
+    q, k, v, o = (model.linears()[f"self_attn.{p}_proj"].seen for p in "qkvo")
+    assert q is k and k is v  # quantized once
+    assert torch.equal(q, expected(x, 7)) and torch.equal(o, expected(x, 5))  # o: its own M
+    assert hooks.calls["self_attn.k_proj"] == 1 and hooks._last is None  # released on remove
+    # With autograd each layer gets its own node (no shared graph), with the same values.
+    xg = x.clone().requires_grad_()
+    with anda.pytorch.attach(model, TUPLE):
+        model({**inputs, "self_attn.q_proj": xg, "self_attn.k_proj": xg, "self_attn.v_proj": xg})
+    q, k = model.linears()["self_attn.q_proj"].seen, model.linears()["self_attn.k_proj"].seen
+    assert q is not k and torch.equal(q, k) and torch.equal(q, expected(x, 7))
+
+
 def test_double_attach_raises():
     model = Toy()
     hooks = anda.pytorch.attach(model)

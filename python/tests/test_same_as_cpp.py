@@ -9,13 +9,7 @@ import numpy as np
 import pytest
 
 import anda
-from reference import same_bits
-
-
-def llm_rows(rng, rows, K, outliers=60.0):
-    x = rng.standard_normal((rows, K)).astype(np.float32)
-    x[:, rng.choice(K, size=max(1, K // 64), replace=False)] *= outliers
-    return x
+from reference import llm_rows, same_bits
 
 
 def test_quantize_matches_anda_quantize(tmp_path, anda_tool):

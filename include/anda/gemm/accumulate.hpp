@@ -6,6 +6,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <optional>
+#include <string_view>
 
 namespace anda {
 
@@ -13,6 +15,16 @@ enum class accumulate : std::uint8_t {
   fp32,   // default [ours]: each group result rounded to FP32, then fma with the weight scale
   paper,  // the paper's datapath: each group result rounded to FP16 (overflow -> +-Inf, counted)
 };
+
+constexpr std::string_view to_string(accumulate a) {
+  return a == accumulate::fp32 ? "fp32" : "paper";
+}
+
+constexpr std::optional<accumulate> parse_accumulate(std::string_view s) {
+  for (auto a : {accumulate::fp32, accumulate::paper})
+    if (s == to_string(a)) return a;
+  return std::nullopt;
+}
 
 // What a GeMM call observed; only `paper` mode can overflow FP16 group results.
 struct gemm_stats {

@@ -21,8 +21,10 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "anda/format/error.hpp"
 #include "anda/format/fp16.hpp"
@@ -38,6 +40,12 @@ enum class weight_type : std::uint8_t {
 
 constexpr std::string_view to_string(weight_type t) {
   return t == weight_type::int4_sym ? "int4" : t == weight_type::int4_asym ? "int4-asym" : "int8";
+}
+
+constexpr std::optional<weight_type> parse_weight_type(std::string_view s) {
+  for (auto t : {weight_type::int4_sym, weight_type::int4_asym, weight_type::int8_sym})
+    if (s == to_string(t)) return t;
+  return std::nullopt;
 }
 
 class int_weights {

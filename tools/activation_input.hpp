@@ -1,13 +1,15 @@
-// The Anda format on the command line: --group, --mantissa, --rounding, --nonfinite, shared by
-// the commands that encode activations from files (quantize, gemm).
+// Activations from .npy files, for the commands that encode them (quantize, gemm): the Anda
+// format options --group, --mantissa, --rounding, --nonfinite, and the accepted array shapes.
 #pragma once
 
 #include <anda/format/format.hpp>
+#include <anda/io/npy.hpp>
 
 #include <CLI/CLI.hpp>
 
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace anda::tools {
 
@@ -40,6 +42,15 @@ inline void add_format_options(CLI::App* app, format_options& o, bool group_requ
       ->check(CLI::IsMember({"truncate", "nearest_even", "nearest_away"}));
   app->add_option("--nonfinite", o.nonfinite_name, "reject | propagate")
       ->check(CLI::IsMember({"reject", "propagate"}));
+}
+
+// [rows, K] of an activation array: 1-D (one row) or 2-D; more dimensions are an npy_error.
+inline std::pair<std::size_t, std::size_t> activation_shape(const io::npy_array& a,
+                                                            const std::string& path) {
+  if (a.shape.size() > 2)
+    throw io::npy_error(path + ": expected a 1-D or 2-D array [rows, K], got " +
+                        std::to_string(a.shape.size()) + " dimensions");
+  return {a.shape.size() == 2 ? a.shape[0] : 1, a.shape.back()};
 }
 
 }  // namespace anda::tools
