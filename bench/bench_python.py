@@ -40,7 +40,7 @@ def main():
     x = rng.standard_normal((4096, 4096)).astype(np.float32)
     x[:, 13::97] *= 40  # outlier channels, as in bench_encode
     cpp = cpp_ms(sys.argv[1])
-    print(f"kernels: {anda.kernels()}")
+    print(f"backend: {anda.backend()}")
     out = np.empty_like(x)
     print(f"{'M':>3} {'C++ ms':>8} {'Python ms':>10} {'ratio':>6} {'out= ms':>8} {'ratio':>6}")
     for mantissa in sorted(cpp):

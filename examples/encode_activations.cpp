@@ -11,7 +11,7 @@ int main() {
   x.col(2049) *= 60.0f;
 
   for (int m : {4, 6, 8, 11}) {
-    const auto t = anda::activation_tensor::encode(anda::format{64, m}, x);
+    const auto t = anda::encode(anda::format{64, m}, x);
     const Eigen::MatrixXf y = t.decode_float();
     const double rel = (x - y).norm() / x.norm();
     std::printf("G=64 M=%-2d %6.3f bits/element  relative error %.2e\n", m, t.bits_per_element(),
@@ -19,8 +19,8 @@ int main() {
   }
 
   // Planes are progressive under truncation: the 4-bit tensor is the 8-bit one minus 4 planes.
-  const auto t8 = anda::activation_tensor::encode(anda::format{64, 8}, x);
-  const auto t4 = anda::activation_tensor::encode(anda::format{64, 4}, x);
+  const auto t8 = anda::encode(anda::format{64, 8}, x);
+  const auto t4 = anda::encode(anda::format{64, 4}, x);
   const bool same = t8.drop_planes(4).decode_float() == t4.decode_float();
   std::printf("drop_planes(8 -> 4) equals encoding with M = 4: %s\n", same ? "yes" : "NO");
   return same ? 0 : 1;

@@ -21,14 +21,14 @@ int main() {
 
   std::printf("M   bits/elem  rel. error of y vs FP32 GEMM (same INT4 weights)\n");
   for (int M = 4; M <= 13; ++M) {
-    const auto X = anda::activation_tensor::encode(anda::format{64, M}, x);
+    const auto X = anda::encode(anda::format{64, M}, x);
     const Eigen::MatrixXf y = anda::gemm(X, W);  // exact FP-INT GeMM, FP32 accumulation
     std::printf("%-3d %9.3f  %.3e\n", M, X.bits_per_element(), (y - y_fp32).norm() / y_fp32.norm());
   }
 
   // The result can also go straight into part of a larger matrix.
   Eigen::MatrixXf all_heads = Eigen::MatrixXf::Zero(16, 2048);
-  anda::gemm(anda::activation_tensor::encode(anda::format{64, 7}, x), W,
+  anda::gemm(anda::encode(anda::format{64, 7}, x), W,
              all_heads.middleCols(1024, 1024));
   std::printf("written into columns 1024..2047: |y| = %.3f\n", all_heads.norm());
   return 0;

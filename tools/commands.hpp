@@ -19,5 +19,6 @@ command add_whatif(CLI::App& parent);
 command add_eval(CLI::App& parent);
 command add_search(CLI::App& parent);
 command add_gemm(CLI::App& parent);
+command add_backends(CLI::App& parent);
 
 }  // namespace anda::tools

@@ -38,9 +38,9 @@ int run_gemm(const gemm_cli_options& o) {
   const auto [T, K] = activation_shape(xa, o.x_path);
   const activation_tensor X =
       xa.dtype == io::npy_dtype::float16
-          ? activation_tensor::encode(fmt, reinterpret_cast<const std::uint16_t*>(xa.data.data()),
+          ? encode(fmt, reinterpret_cast<const std::uint16_t*>(xa.data.data()),
                                       T, K, K)
-          : activation_tensor::encode_float(fmt, reinterpret_cast<const float*>(xa.data.data()), T,
+          : encode_float(fmt, reinterpret_cast<const float*>(xa.data.data()), T,
                                             K, K);
 
   const io::npy_array wa = io::read_npy(o.w_path);
@@ -70,7 +70,7 @@ int run_gemm(const gemm_cli_options& o) {
                               {"weight_group", o.weight_group},
                               {"mode", o.mode},
                               {"fp16_overflows", stats.fp16_overflows},
-                              {"kernel", std::string(simd::gemm_kernels().name)}};
+                              {"backend", std::string(kernels::selected_backend().name)}};
     std::printf("%s\n", j.dump().c_str());
   } else {
     std::printf("anda gemm: [%zu x %zu] Anda G=%d M=%d x [%zu x %zu]^T %s g%zu (%s) -> %s\n", T, K,

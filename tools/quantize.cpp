@@ -77,9 +77,9 @@ int run_quantize(const quantize_options& o) {
     for (std::size_t i = 0; i < bits.size(); ++i) input[i] = fp16::from_bits(bits[i]).to_float();
   } else {
     std::memcpy(input.data(), a.data.data(), a.data.size());
-    simd::kernels().float_to_fp16(input.data(), bits.data(), input.size());
+    kernels::selected_backend().float_to_fp16(input.data(), bits.data(), input.size());
   }
-  const auto t = activation_tensor::encode(fmt, bits.data(), rows, cols, cols);
+  const auto t = encode(fmt, bits.data(), rows, cols, cols);
   std::vector<float> out(a.size());  // decoded once, row-major: the report and the file
   t.decode_to(out.data(), cols);
   const quantize_report rep = measure(t, bits, input, out);

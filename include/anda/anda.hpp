@@ -1,4 +1,4 @@
-// Umbrella header: the format, its storage and (as they land) the GeMM.
+// Umbrella header: the format, its storage, encoding through the kernels, and the GeMM.
 #pragma once
 
 #include "anda/format/error.hpp"
@@ -9,6 +9,8 @@
 #include "anda/format/traits.hpp"
 #include "anda/gemm/gemm.hpp"
 #include "anda/gemm/reference.hpp"
+#include "anda/kernels/encode.hpp"
+#include "anda/kernels/registry.hpp"
 #include "anda/storage/activation_tensor.hpp"
 #include "anda/storage/bit_planes.hpp"
 #include "anda/storage/int_weights.hpp"

@@ -131,9 +131,9 @@ py_activation encode_array(const char* fn, const py::handle& x, const format& fm
   const void* src = a.data();
   const bool is_float = a.dtype().equal(py::dtype::of<float>());
   py::gil_scoped_release nogil;
-  return {is_float ? activation_tensor::encode_float(fmt, static_cast<const float*>(src), rows,
+  return {is_float ? encode_float(fmt, static_cast<const float*>(src), rows,
                                                      cols, cols)
-                   : activation_tensor::encode(fmt, static_cast<const std::uint16_t*>(src), rows,
+                   : encode(fmt, static_cast<const std::uint16_t*>(src), rows,
                                                cols, cols),
           std::move(shape)};
 }
@@ -426,7 +426,8 @@ mantissa planes from the most significant; element i of a group is bit i % 8 of 
       "Encode x (as for quantize) into an ActivationTensor.");
 
   py::class_<int_weights>(m, "IntWeights", R"doc(INT4/INT8 weights [N, K] with one FP16 scale per
-(channel, group of group_size along K), packed once in the GeMM kernel's layout.)doc")
+(channel, group of group_size along K): plain row-major arrays, plus the blocked layout of the
+SIMD GeMM kernels, made once when a GeMM first needs it.)doc")
       .def_static("from_quantized", &weights_from_quantized, py::arg("q"), py::arg("scales"),
                   py::kw_only(), py::arg("zeros") = py::none(), py::arg("kind") = "int4",
                   py::arg("group_size") = 128,
@@ -441,7 +442,9 @@ scales' shape for int4-asym only. Every value is checked.)doc")
       .def_property_readonly("bits_per_element", &int_weights::bits_per_element,
                              "4 (or 8) + 16 / group_size (+ 8 / group_size for zero points).")
       .def_property_readonly("nbytes", &int_weights::storage_bytes,
-                             "Bytes held, kernel padding included.")
+                             "Bytes held: the plain arrays, plus the kernels' blocked layout "
+                             "(the same again, on a shape padded to 16 x 256) once a SIMD GeMM "
+                             "has used these weights.")
       .def_property_readonly(
           "q",
           [](const int_weights& w) {
@@ -451,7 +454,7 @@ scales' shape for int4-asym only. Every value is checked.)doc")
               for (std::size_t k = 0; k < w.cols(); ++k) v(n, k) = std::int8_t(w.q(n, k));
             return q;
           },
-          "int8 [N, K] (a copy: the storage is in the kernel's packed layout).")
+          "int8 [N, K] (a copy: INT4 is stored two codes per byte).")
       .def_property_readonly(
           "scales",
           [](const int_weights& w) {
@@ -515,12 +518,25 @@ tokens: prefill length (or the context of a decode step); phase: "prefill" or "d
 dataset: "wikitext2" or "c4" (which paper tuples).)doc");
 
   m.def(
-      "kernels",
+      "backends",
       [] {
-        py::dict d;
-        d["encode"] = std::string(simd::kernels().name);
-        d["gemm"] = std::string(simd::gemm_kernels().name);
-        return d;
+        py::list out;
+        for (const kernels::backend* b : kernels::backends()) {
+          py::dict d;
+          d["name"] = std::string(b->name);
+          d["supported"] = b->supported();
+          py::list needs;
+          for (const auto f : b->needs) needs.append(std::string(to_string(f)));
+          d["needs"] = needs;
+          d["missing"] = b->missing();
+          out.append(d);
+        }
+        return out;
       },
-      "The kernels chosen for this CPU (ANDA_ISA=scalar|avx512 overrides).");
+      R"doc(The kernel backends compiled into this build, most portable first: dicts with "name",
+"supported" (whether this CPU runs it), "needs" (CPU features) and "missing" (those this CPU
+lacks, space-separated).)doc");
+  m.def(
+      "backend", [] { return std::string(kernels::selected_backend().name); },
+      R"doc(The backend in use: ANDA_ISA if set, else the best this CPU supports.)doc");
 }

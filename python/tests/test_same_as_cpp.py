@@ -80,8 +80,20 @@ def test_gemm_matches_anda_gemm(tmp_path, anda_tool, T, K, N, group, mantissa, r
     assert np.abs(y - exact).max() <= tolerance * np.abs(exact).max()
 
 
-def test_gemm_scalar_and_avx512_kernels_agree(tmp_path):
-    # A fresh interpreter per kernel choice (ANDA_ISA is read once per process).
+def test_backends_list_and_every_supported_backend_agrees(tmp_path):
+    backends = anda.backends()
+    names = [b["name"] for b in backends]
+    assert names[0] == "scalar" and len(set(names)) == len(names)
+    assert set(names) <= {"scalar", "avx2", "avx_vnni", "avx512", "neon"}
+    for b in backends:
+        assert b["supported"] == (b["missing"] == "")
+        assert set(b["missing"].split()) <= set(b["needs"])
+    supported = [b["name"] for b in backends if b["supported"]]
+    if "ANDA_ISA" not in os.environ:
+        assert anda.backend() == supported[-1]  # the default: the most specialised supported
+    skipped = [b["name"] for b in backends if not b["supported"]]
+    print(f"backends run: {supported}; skipped (CPU lacks their features): {skipped}")
+    # A fresh interpreter per choice (ANDA_ISA is read once per process).
     script = (
         "import sys, numpy as np, anda\n"
         "rng = np.random.default_rng(5)\n"
@@ -90,18 +102,23 @@ def test_gemm_scalar_and_avx512_kernels_agree(tmp_path):
         "y = anda.gemm(anda.encode(x, mantissa=9), anda.quantize_weights(w))\n"
         "q = anda.quantize(x, group=32, mantissa=6)\n"
         "np.save(sys.argv[1], np.concatenate([y.ravel(), q.ravel()]))\n"
-        "print(anda.kernels())\n")
-    if "ANDA_ISA" not in os.environ and anda.kernels()["encode"] != "avx512":
-        pytest.skip(f"this CPU has no AVX-512 kernels: {anda.kernels()}")
+        "print(anda.backend())\n")
     results = {}
-    for isa in ["scalar", "avx512"]:
-        out = tmp_path / f"{isa}.npy"
+    for name in supported:
+        out = tmp_path / f"{name}.npy"
         r = subprocess.run([sys.executable, "-c", script, str(out)], capture_output=True, text=True,
-                           env={**os.environ, "ANDA_ISA": isa})
+                           env={**os.environ, "ANDA_ISA": name})
         assert r.returncode == 0, r.stderr
-        results[isa] = np.load(out)
-        assert f"'encode': '{isa}'" in r.stdout
-    assert same_bits(results["scalar"], results["avx512"])
+        assert r.stdout.strip() == name
+        results[name] = np.load(out)
+    for name in supported:
+        assert same_bits(results["scalar"], results[name]), name
+    # A backend this CPU lacks, and an unknown name, are errors naming what is missing.
+    for name in skipped + ["sse9"]:
+        r = subprocess.run([sys.executable, "-c", "import anda; anda.backend()"],
+                           capture_output=True, text=True, env={**os.environ, "ANDA_ISA": name})
+        assert r.returncode != 0
+        assert f"ANDA_ISA={name}" in r.stderr
 
 
 def test_gemm_paper_mode_counts_overflows():

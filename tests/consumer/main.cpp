@@ -5,7 +5,7 @@
 
 int main() {
   Eigen::MatrixXf x = Eigen::MatrixXf::Random(4, 4096);              // 4 tokens, K = 4096
-  auto t = anda::activation_tensor::encode(anda::format{64, 7}, x);  // G = 64, M = 7, truncate
+  auto t = anda::encode(anda::format{64, 7}, x);  // G = 64, M = 7, truncate
   Eigen::MatrixXf y = t.decode_float();                              // exact decode of the planes
   double bits = t.bits_per_element();                                // 1 + 7 + 8/64 = 8.125
 

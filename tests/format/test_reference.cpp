@@ -53,7 +53,7 @@ TEST_CASE("LLM-like rows match the exact rational oracle", "[reference]") {
 TEST_CASE("edge cases: zeros, -0, subnormals, +-65504", "[reference]") {
   SECTION("+0 and -0 keep their signs, all-zero groups have E = 0") {
     const std::vector<std::uint16_t> bits = {0x0000, 0x8000, 0x8000, 0x0000, 0, 0, 0, 0};
-    const auto t = activation_tensor::encode(format{8, 4}, bits.data(), 1, 8, 8);
+    const auto t = encode(format{8, 4}, bits.data(), 1, 8, 8);
     CHECK(t.exponent(0, 0) == 0);
     std::vector<std::uint16_t> out(8);
     t.decode_to(out.data(), 8);
@@ -66,7 +66,7 @@ TEST_CASE("edge cases: zeros, -0, subnormals, +-65504", "[reference]") {
   }
   SECTION("subnormal-only groups keep E = 1 and vanish below 2^(-14 - (M - 1))") {
     const std::vector<std::uint16_t> bits = {0x03FF, 0x0001, 0x8200, 0x0010, 0, 0, 0, 0};
-    const auto t = activation_tensor::encode(format{8, 4}, bits.data(), 1, 8, 8);
+    const auto t = encode(format{8, 4}, bits.data(), 1, 8, 8);
     CHECK(t.exponent(0, 0) == 1);
     const auto out = round_trip(format{8, 4}, bits, 1, 8);
     CHECK(out[0] == 0x1.cp-15f);  // 0x03FF = 1023 * 2^-24 -> floor(1023 / 2^7) = 7 steps of 2^-17
@@ -77,7 +77,7 @@ TEST_CASE("edge cases: zeros, -0, subnormals, +-65504", "[reference]") {
   }
   SECTION("+-65504 are exact at M = 11 and give E = 30") {
     const std::vector<std::uint16_t> bits = {0x7BFF, 0xFBFF, h(1.0f), h(-3.5f)};
-    const auto t = activation_tensor::encode(format{8, 11}, bits.data(), 1, 4, 4);
+    const auto t = encode(format{8, 11}, bits.data(), 1, 4, 4);
     CHECK(t.exponent(0, 0) == 30);
     const auto out = round_trip(format{8, 11}, bits, 1, 4);
     CHECK(out[0] == 65504.0f);
@@ -139,7 +139,7 @@ TEST_CASE("non-finite inputs: reject names row and group, propagate decodes to N
   bits[2 * 100 + 70] = 0x7C00;  // +Inf in row 2, group 1 (G = 64), column 70
   bits[2 * 100 + 90] = 0x7E00;  // NaN later in the same row
   try {
-    (void)activation_tensor::encode(format{64, 4}, bits.data(), 3, 100, 100);
+    (void)encode(format{64, 4}, bits.data(), 3, 100, 100);
     FAIL("no error");
   } catch (const nonfinite_error& e) {
     CHECK(e.row() == 2);
@@ -148,7 +148,7 @@ TEST_CASE("non-finite inputs: reject names row and group, propagate decodes to N
     CHECK_THAT(e.what(), Catch::Contains("row 2") && Catch::Contains("group 1"));
   }
   const format propagate{64, 4, rounding::truncate, nonfinite::propagate};
-  const auto t = activation_tensor::encode(propagate, bits.data(), 3, 100, 100);
+  const auto t = encode(propagate, bits.data(), 3, 100, 100);
   CHECK(t.exponent(2, 1) == reference::nonfinite_exponent);
   CHECK(t.exponent(2, 0) == 14);
   const Eigen::MatrixXf y = t.decode_float();
@@ -159,8 +159,8 @@ TEST_CASE("non-finite inputs: reject names row and group, propagate decodes to N
   // A float that overflows FP16 is an Inf, then follows the policy.
   Eigen::MatrixXf big = Eigen::MatrixXf::Constant(1, 8, 1.0f);
   big(0, 3) = 70000.0f;
-  CHECK_THROWS_AS(activation_tensor::encode(format{8, 4}, big), nonfinite_error);
-  const Eigen::MatrixXf nan_group = activation_tensor::encode(propagate, big).decode_float();
+  CHECK_THROWS_AS(encode(format{8, 4}, big), nonfinite_error);
+  const Eigen::MatrixXf nan_group = encode(propagate, big).decode_float();
   CHECK(nan_group.array().isNaN().all());  // one group of 64 holds the Inf: all of it is NaN
 }
 
@@ -173,7 +173,7 @@ TEST_CASE("format.md section 2 properties on random groups", "[reference][proper
   for (int G : {8, 64, 256}) {
     for (int M = 1; M <= 16; ++M) {
       const format fmt{G, M};
-      const auto t = activation_tensor::encode(fmt, bits.data(), all_rows, cols, cols);
+      const auto t = encode(fmt, bits.data(), all_rows, cols, cols);
       std::vector<float> out(bits.size());
       std::vector<std::uint16_t> out16(bits.size());
       t.decode_to(out.data(), cols);
@@ -196,7 +196,7 @@ TEST_CASE("format.md section 2 properties on random groups", "[reference][proper
       for (int fewer = 1; fewer < M; ++fewer) {
         const auto dropped = t.drop_planes(fewer);
         const auto direct =
-            activation_tensor::encode(fmt.with_mantissa(fewer), bits.data(), all_rows, cols, cols);
+            encode(fmt.with_mantissa(fewer), bits.data(), all_rows, cols, cols);
         REQUIRE(std::ranges::equal(dropped.planes(), direct.planes()));
         REQUIRE(std::ranges::equal(dropped.exponents(), direct.exponents()));
       }

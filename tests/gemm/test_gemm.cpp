@@ -3,9 +3,11 @@
 #include <catch2/catch.hpp>
 
 #include <anda/gemm/gemm.hpp>
+#include <anda/kernels/encode.hpp>
 
 #include <random>
 
+#include "backends.hpp"
 #include "gemm_oracle.hpp"
 #include "generators.hpp"
 
@@ -16,15 +18,6 @@ namespace {
 
 const weight_type all_weight_types[] = {weight_type::int4_sym, weight_type::int4_asym,
                                         weight_type::int8_sym};
-
-std::vector<const simd::gemm_table*> gemm_tables() {
-  std::vector<const simd::gemm_table*> t{&simd::scalar_gemm_kernels};
-  if (simd::avx512_gemm_kernels())
-    t.push_back(simd::avx512_gemm_kernels());
-  else
-    WARN("SKIPPED: no AVX-512 VNNI on this CPU; only the scalar GeMM is tested");
-  return t;
-}
 
 // Random weights of the type's full range (extremes included), random zero points and scales.
 int_weights random_weights(weight_type type, std::size_t N, std::size_t K, std::size_t Gw,
@@ -49,7 +42,7 @@ std::size_t check_all(const activation_tensor& X, const int_weights& W, accumula
   std::size_t oracle_overflows = 0;
   const auto want = oracle_gemm(X, W, mode, &oracle_overflows);
   std::size_t bad = 0;
-  for (const auto* k : gemm_tables()) {
+  for (const auto* k : runnable_backends()) {
     for (int threads : {1, 3}) {
       gemm_stats stats;
       const Eigen::MatrixXf y = gemm(X, W, {mode, threads, k, &stats});
@@ -70,7 +63,7 @@ TEST_CASE("GeMM is bit-exact on LLM-like data for every G, M, weight type and mo
     const std::size_t K = 2 * 256 + std::size_t(G);  // a few groups, not a multiple of 256
     const auto bits = llm_activations(T, K, std::uint32_t(G));
     for (int M : {1, 3, 4, 7, 8, 11, 13, 14, 15, 16}) {
-      const auto X = activation_tensor::encode(format{G, M}, bits.data(), T, K, K);
+      const auto X = encode(format{G, M}, bits.data(), T, K, K);
       for (auto type : all_weight_types) {
         for (std::size_t Gw : {std::size_t(std::max(G, 128)), K}) {
           const auto W = random_weights(type, N, K, Gw, std::uint32_t(M * 7 + G));
@@ -91,7 +84,7 @@ TEST_CASE("GeMM awkward shapes: T in 1, 2, 3, 17; N in 1, 15, 33; K not a group 
     for (std::size_t N : {1, 15, 33}) {
       for (std::size_t K : {64, 192, 200}) {
         const auto bits = llm_activations(T, K, std::uint32_t(T * N + K));
-        const auto X = activation_tensor::encode(format{64, 6}, bits.data(), T, K, K);
+        const auto X = encode(format{64, 6}, bits.data(), T, K, K);
         for (auto type : all_weight_types) {
           const auto W =
               random_weights(type, N, K, K % 64 ? K : 64, std::uint32_t(N));  // K = 200: Gw = K
@@ -131,7 +124,7 @@ TEST_CASE("GeMM edge cases: zeros, -0, subnormals, +-65504, outliers, extreme we
     const auto W = int_weights::from_quantized(type, N, K, K, q, z, s);
     for (int M : {4, 7, 11, 16}) {
       for (auto round : {rounding::truncate, rounding::nearest_even}) {
-        const auto X = activation_tensor::encode(format{64, M, round}, bits.data(), T, K, K);
+        const auto X = encode(format{64, M, round}, bits.data(), T, K, K);
         INFO(to_string(type) << " M " << M);
         REQUIRE(check_all(X, W, accumulate::fp32) == 0);
         REQUIRE(check_all(X, W, accumulate::paper) == 0);
@@ -140,14 +133,48 @@ TEST_CASE("GeMM edge cases: zeros, -0, subnormals, +-65504, outliers, extreme we
   }
 }
 
+TEST_CASE("GeMM at the saturation extremes: largest magnitudes, every M, extreme weights",
+          "[gemm]") {
+  // Every activation magnitude at its largest (2^M - 1 up to M = 11: all-ones fraction, 0x3BFF
+  // alone sets E), with all-positive, all-negative and alternating signs, against weights all at
+  // the low or high end of their type: the cases where int16 pair sums (vpmaddubsw) or int32
+  // chunk sums would first saturate or wrap. G = 256 makes the longest runs; every M covers
+  // every chunking (1, 2 and 3 chunks of 6 or 7 bits).
+  const std::size_t T = 3, K = 512, N = 33;
+  std::vector<std::uint16_t> bits(T * K);
+  for (std::size_t k = 0; k < K; ++k) {
+    bits[0 * K + k] = 0x3BFF;
+    bits[1 * K + k] = 0xBBFF;
+    bits[2 * K + k] = k % 2 ? 0xBBFF : 0x3BFF;
+  }
+  for (auto type : all_weight_types) {
+    const int lo = type == weight_type::int4_sym ? -8 : type == weight_type::int4_asym ? 0 : -128;
+    const int hi = type == weight_type::int4_sym ? 7 : type == weight_type::int4_asym ? 15 : 127;
+    std::vector<std::int8_t> q(N * K);
+    for (std::size_t i = 0; i < q.size(); ++i) q[i] = std::int8_t(i / K % 2 ? hi : lo);
+    const std::size_t KG = K / 256;
+    std::vector<std::uint8_t> z(type == weight_type::int4_asym ? N * KG : 0);
+    for (std::size_t i = 0; i < z.size(); ++i) z[i] = std::uint8_t(i / KG % 3 ? 0 : 15);
+    const std::vector<std::uint16_t> s(N * KG, fp16::from_float(1.0f).bits());
+    const auto W = int_weights::from_quantized(type, N, K, 256, q, z, s);
+    for (int M = 1; M <= 16; ++M) {
+      const auto X = encode(format{256, M}, bits.data(), T, K, K);
+      if (M <= 11) REQUIRE(X.group(0, 0).magnitude(5) == (1u << M) - 1u);
+      INFO(to_string(type) << " M " << M);
+      REQUIRE(check_all(X, W, accumulate::fp32) == 0);
+      REQUIRE(check_all(X, W, accumulate::paper) == 0);
+    }
+  }
+}
+
 TEST_CASE("paper mode counts FP16 overflows of group results", "[gemm]") {
   // 64 x 65504 x 7 overflows FP16; the fp32 mode keeps it.
   const std::vector<std::uint16_t> bits(64, 0x7BFF);
-  const auto X = activation_tensor::encode(format{64, 11}, bits.data(), 1, 64, 64);
+  const auto X = encode(format{64, 11}, bits.data(), 1, 64, 64);
   const auto W =
       int_weights::from_quantized(weight_type::int4_sym, 1, 64, 64, std::vector<std::int8_t>(64, 7),
                                   {}, std::vector<std::uint16_t>{0x3C00});
-  for (const auto* k : gemm_tables()) {
+  for (const auto* k : runnable_backends()) {
     gemm_stats stats;
     const Eigen::MatrixXf paper = gemm(X, W, {accumulate::paper, 1, k, &stats});
     CHECK(std::isinf(paper(0, 0)));
@@ -160,10 +187,10 @@ TEST_CASE("paper mode counts FP16 overflows of group results", "[gemm]") {
 TEST_CASE("a non-finite group (propagate) makes every output of its row NaN", "[gemm]") {
   auto bits = llm_activations(3, 256, 4);
   bits[1 * 256 + 130] = 0x7E00;  // NaN in row 1, group 2
-  const auto X = activation_tensor::encode(format{64, 7, rounding::truncate, nonfinite::propagate},
+  const auto X = encode(format{64, 7, rounding::truncate, nonfinite::propagate},
                                            bits.data(), 3, 256, 256);
   const auto W = random_weights(weight_type::int4_sym, 20, 256, 128, 1);
-  for (const auto* k : gemm_tables()) {
+  for (const auto* k : runnable_backends()) {
     for (auto mode : {accumulate::fp32, accumulate::paper}) {
       const Eigen::MatrixXf y = gemm(X, W, {mode, 2, k, nullptr});
       CHECK(y.row(1).array().isNaN().all());
@@ -175,7 +202,7 @@ TEST_CASE("a non-finite group (propagate) makes every output of its row NaN", "[
 
 TEST_CASE("GeMM writes into Eigen::Ref blocks and rejects shapes that do not fit", "[gemm]") {
   const auto bits = llm_activations(4, 128, 2);
-  const auto X = activation_tensor::encode(format{64, 5}, bits.data(), 4, 128, 128);
+  const auto X = encode(format{64, 5}, bits.data(), 4, 128, 128);
   const auto W = random_weights(weight_type::int4_asym, 9, 128, 128, 3);
   Eigen::MatrixXf big = Eigen::MatrixXf::Constant(10, 20, -7.0f);
   gemm(X, W, big.block(2, 3, 4, 9));
@@ -189,7 +216,7 @@ TEST_CASE("GeMM writes into Eigen::Ref blocks and rejects shapes that do not fit
   CHECK_THROWS_WITH(gemm(X, W_other_k), Catch::Contains("K = 128") && Catch::Contains("K = 192"));
   const auto W64 = random_weights(weight_type::int4_sym, 9, 128 * 3, 64, 3);
   const auto X128 =
-      activation_tensor::encode(format{128, 5}, llm_activations(4, 384, 1).data(), 4, 384, 384);
+      encode(format{128, 5}, llm_activations(4, 384, 1).data(), 4, 384, 384);
   CHECK_THROWS_WITH(gemm(X128, W64), Catch::Contains("Gw = 64") && Catch::Contains("G = 128"));
   Eigen::MatrixXf wrong(3, 9);
   CHECK_THROWS_AS(gemm(X, W, wrong), shape_error);
@@ -208,7 +235,7 @@ TEST_CASE("error against the FP32 GEMM falls with M on LLM-like data", "[gemm][a
   std::printf("M   relative error of Y vs FP32 GEMM (T=%zu, K=%zu, N=%zu, G=64, INT4 g128)\n", T, K,
               N);
   for (int M = 2; M <= 16; ++M) {
-    const auto X = activation_tensor::encode(format{64, M}, bits.data(), T, K, K);
+    const auto X = encode(format{64, M}, bits.data(), T, K, K);
     const double err = (gemm(X, W) - exact).norm() / exact.norm();
     std::printf("%-3d %.3e\n", M, err);
     // Every extra plane helps; once few values are flushed to zero (M >= 8 here) each plane

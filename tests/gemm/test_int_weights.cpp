@@ -8,17 +8,55 @@
 
 using namespace anda;
 
-TEST_CASE("bits_per_element matches the bytes held", "[weights]") {
+TEST_CASE("bits_per_element matches the bytes held, plain and packed", "[weights]") {
   for (auto type : {weight_type::int4_sym, weight_type::int4_asym, weight_type::int8_sym}) {
     for (std::size_t Gw : {64, 128, 4096}) {
       const Eigen::MatrixXf w = Eigen::MatrixXf::Constant(64, 4096, 0.25f);
       const auto W = int_weights::quantize(w, type, Gw);
-      const double stored = double(W.padded_rows() * W.padded_cols());
-      CHECK(8.0 * double(W.storage_bytes()) / stored ==
-            Approx(W.bits_per_element()).epsilon(1e-12));
+      const double weights = double(W.rows() * W.cols());
       const double expected = (type == weight_type::int8_sym ? 8 : 4) + 16.0 / double(Gw) +
                               (type == weight_type::int4_asym ? 8.0 / double(Gw) : 0.0);
       CHECK(W.bits_per_element() == expected);
+      // The plain arrays alone until a SIMD kernel asks for the blocked layout ...
+      REQUIRE_FALSE(W.is_packed());
+      CHECK(8.0 * double(W.storage_bytes()) / weights == Approx(expected).epsilon(1e-12));
+      // ... then the same cost again (here N and K are already multiples of 16 and 256).
+      const packed_weights& P = W.packed();
+      CHECK(&W.packed() == &P);  // built once
+      CHECK(W.is_packed());
+      CHECK(8.0 * double(P.storage_bytes()) / weights == Approx(expected).epsilon(1e-12));
+      CHECK(W.storage_bytes() == 2 * P.storage_bytes());
+      const auto copy = W;  // copies share the packed layout
+      CHECK(&copy.packed() == &P);
+    }
+  }
+}
+
+TEST_CASE("the packed layout holds every code where the kernels read it, padding w = 0",
+          "[weights]") {
+  for (auto type : {weight_type::int4_sym, weight_type::int4_asym, weight_type::int8_sym}) {
+    std::mt19937 rng(5);
+    const std::size_t N = 21, K = 300;
+    const Eigen::MatrixXf w = Eigen::MatrixXf::Random(N, K);
+    const auto W = int_weights::quantize(w, type, 64);
+    const packed_weights& P = W.packed();
+    REQUIRE(P.padded_rows() == 32);
+    REQUIRE(P.padded_cols() == 512);
+    for (std::size_t n = 0; n < P.padded_rows(); ++n) {
+      for (std::size_t k = 0; k < P.padded_cols(); ++k) {
+        const bool real = n < N && k < K;
+        const int z = real && type == weight_type::int4_asym ? W.zero(n, k / 64) : 0;
+        const int c = type == weight_type::int4_asym ? z : W.code_offset();
+        INFO(to_string(type) << " n " << n << " k " << k);
+        REQUIRE(int(P.code(n, k)) - c == (real ? W.w(n, k) : 0));
+      }
+    }
+    for (std::size_t n = 0; n < N; ++n) {
+      for (std::size_t g = 0; g < W.scale_groups(); ++g) {
+        const std::size_t at = (n / 16 * W.scale_groups() + g) * 16 + n % 16;
+        REQUIRE(P.scales_fp16()[at] == W.scale(n, g).bits());
+        if (type == weight_type::int4_asym) REQUIRE(P.offsets()[at] == W.zero(n, g));
+      }
     }
   }
 }

@@ -30,8 +30,8 @@ TEST_CASE("plane layout: sign plane, then mantissa planes MSB first, element i i
     const float v = float(i % 8) * 0.25f;
     bits[i] = fp16::from_float(i % 2 ? -v : v).bits();
   }
-  for (const auto* k : all_kernel_tables()) {
-    const auto t = activation_tensor::encode(format{128, 3}, bits.data(), 1, 128, 128, *k);
+  for (const auto* k : runnable_backends()) {
+    const auto t = encode(format{128, 3}, bits.data(), 1, 128, 128, *k);
     const group_view g = t.group(0, 0);
     CHECK(g.exponent() == 15);
     for (int w = 0; w < 2; ++w) {
@@ -66,8 +66,8 @@ TEST_CASE("awkward K: tails are zero-padded and never decoded into the caller's 
     for (int G : {8, 16, 32, 64, 128, 256}) {
       for (int M : {2, 5, 8, 12}) {
         const format fmt{G, M, rounding::nearest_even};
-        for (const auto* k : all_kernel_tables()) {
-          const auto t = activation_tensor::encode(fmt, bits.data(), rows, cols, cols, *k);
+        for (const auto* k : runnable_backends()) {
+          const auto t = encode(fmt, bits.data(), rows, cols, cols, *k);
           REQUIRE(t.groups_per_row() == (cols + G - 1) / G);
           const std::size_t stride = cols + 5;
           std::vector<float> out(rows * stride, 12345.0f);
@@ -101,10 +101,10 @@ TEST_CASE("awkward K: tails are zero-padded and never decoded into the caller's 
 TEST_CASE("Eigen inputs: half and float, any storage order or expression", "[storage]") {
   const Eigen::MatrixXf x = Eigen::MatrixXf::Random(5, 130) * 3.0f;
   const format fmt{32, 6, rounding::nearest_away};
-  const auto from_float = activation_tensor::encode(fmt, x);
+  const auto from_float = encode(fmt, x);
   const Eigen::Matrix<Eigen::half, Eigen::Dynamic, Eigen::Dynamic> xh = x.cast<Eigen::half>();
-  const auto from_half = activation_tensor::encode(fmt, xh);
-  const auto from_expr = activation_tensor::encode(fmt, x.transpose().transpose() * 1.0f);
+  const auto from_half = encode(fmt, xh);
+  const auto from_expr = encode(fmt, x.transpose().transpose() * 1.0f);
   CHECK(std::ranges::equal(from_float.planes(), from_half.planes()));
   CHECK(std::ranges::equal(from_float.planes(), from_expr.planes()));
   CHECK(std::ranges::equal(from_float.exponents(), from_half.exponents()));
@@ -118,6 +118,6 @@ TEST_CASE("Eigen inputs: half and float, any storage order or expression", "[sto
 
 TEST_CASE("a row stride below the row length is refused", "[storage]") {
   const std::vector<std::uint16_t> bits(64, 0x3C00);
-  CHECK_THROWS_AS(activation_tensor::encode(format{8, 4}, bits.data(), 4, 16, 8), shape_error);
-  CHECK_NOTHROW(activation_tensor::encode(format{8, 4}, bits.data(), 1, 16, 8));  // one row
+  CHECK_THROWS_AS(encode(format{8, 4}, bits.data(), 4, 16, 8), shape_error);
+  CHECK_NOTHROW(encode(format{8, 4}, bits.data(), 1, 16, 8));  // one row
 }

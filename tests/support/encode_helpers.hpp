@@ -7,26 +7,19 @@
 #include <span>
 #include <vector>
 
-#include <anda/storage/activation_tensor.hpp>
+#include <anda/kernels/encode.hpp>
+
+#include "backends.hpp"
 
 #include "oracle.hpp"
 
 namespace anda::test {
 
-inline const std::vector<const simd::kernel_table*>& all_kernel_tables() {
-  static const std::vector<const simd::kernel_table*> tables = [] {
-    std::vector<const simd::kernel_table*> t{&simd::scalar_kernels()};
-    if (simd::avx512_kernels()) t.push_back(simd::avx512_kernels());
-    return t;
-  }();
-  return tables;
-}
-
 // Encodes rows x cols FP16 bits and decodes them to float, row-major.
 inline std::vector<float> round_trip(const format& fmt, std::span<const std::uint16_t> bits,
                                      std::size_t rows, std::size_t cols,
-                                     const simd::kernel_table& k = simd::kernels()) {
-  const auto t = activation_tensor::encode(fmt, bits.data(), rows, cols, cols, k);
+                                     const kernels::backend& k = kernels::selected_backend()) {
+  const auto t = encode(fmt, bits.data(), rows, cols, cols, k);
   std::vector<float> out(rows * cols);
   t.decode_to(out.data(), cols);
   return out;

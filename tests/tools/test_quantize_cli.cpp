@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <anda/io/npy.hpp>
+#include <anda/kernels/registry.hpp>
 #include <anda/storage/activation_tensor.hpp>
 
 #include <nlohmann/json.hpp>
@@ -166,4 +167,31 @@ TEST_CASE("anda quantize: bad input gives one line, a non-zero exit and no outpu
     CHECK_THAT(r.output, Catch::Contains(what));
     CHECK_FALSE(fs::exists(dir / "out.npy"));
   }
+}
+
+TEST_CASE("anda backends: every backend of the build, which run here, and ANDA_ISA", "[cli]") {
+  const auto listed = run("backends --json");
+  REQUIRE(listed.status == 0);
+  const auto j = nlohmann::json::parse(listed.output);
+  const auto all = kernels::backends();
+  REQUIRE(j["backends"].size() == all.size());
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    CHECK(j["backends"][i]["name"] == std::string(all[i]->name));
+    CHECK(j["backends"][i]["supported"] == all[i]->supported());
+    CHECK(j["backends"][i]["missing"] == all[i]->missing());
+  }
+  CHECK(j["selected"] == std::string(kernels::best_backend().name));
+  for (const auto* b : all) {
+    const auto chosen = run("backends --json", "ANDA_ISA=" + std::string(b->name));
+    if (b->supported()) {
+      REQUIRE(chosen.status == 0);
+      CHECK(nlohmann::json::parse(chosen.output)["selected"] == std::string(b->name));
+    } else {
+      CHECK(one_line_error(chosen));
+      CHECK(chosen.output.find("this CPU lacks " + b->missing()) != std::string::npos);
+    }
+  }
+  const auto unknown = run("backends", "ANDA_ISA=sse9");
+  CHECK(one_line_error(unknown));
+  CHECK(unknown.output.find("ANDA_ISA=sse9 is not a known backend") != std::string::npos);
 }

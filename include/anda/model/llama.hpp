@@ -33,7 +33,7 @@
 #include "anda/gemm/gemm.hpp"
 #include "anda/model/llama_weights.hpp"
 #include "anda/model/precision.hpp"
-#include "anda/simd/dispatch.hpp"
+#include "anda/kernels/encode.hpp"
 #include "anda/storage/activation_tensor.hpp"
 #include "anda/storage/int_weights.hpp"
 
@@ -86,7 +86,7 @@ inline row_matrix to_row_major(const Eigen::MatrixXf& x) {
 // library's vectorized conversion.
 inline Eigen::MatrixXf round_to_fp16(const Eigen::MatrixXf& x) {
   std::vector<std::uint16_t> bits(std::size_t(x.size()));
-  simd::kernels().float_to_fp16(x.data(), bits.data(), bits.size());
+  kernels::selected_backend().float_to_fp16(x.data(), bits.data(), bits.size());
   Eigen::MatrixXf out(x.rows(), x.cols());
   for (Eigen::Index i = 0; i < x.size(); ++i)
     out(i) = fp16::from_bits(bits[std::size_t(i)]).to_float();
@@ -335,7 +335,7 @@ class llama_model {
         try {
           const detail::row_matrix rm = detail::to_row_major(x);
           const activation_tensor X =
-              activation_tensor::encode_float(act.format_of(m), rm.data(), std::size_t(rm.rows()),
+              encode_float(act.format_of(m), rm.data(), std::size_t(rm.rows()),
                                               std::size_t(rm.cols()), std::size_t(rm.cols()));
           if (lin.packed) {
             gemm(X, *lin.packed, y);

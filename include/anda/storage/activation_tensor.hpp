@@ -1,6 +1,6 @@
 // A rows x cols activation tensor in the Anda bit-plane layout (format.md section 4): groups of G
 // along each row (the reduction dimension K), the tail group zero-padded, one exponent byte per
-// group, sign plane and M mantissa planes per group. Encoding goes through the kernel table.
+// group, sign plane and M mantissa planes per group. Encoders (kernels/encode.hpp) fill it.
 //
 // Memory: (1 + M) bits of planes per element plus 8 bits of exponent per group, i.e.
 // bits_per_element() = 1 + M + 8/G per stored (padded) element.
@@ -17,13 +17,16 @@
 #include "anda/format/error.hpp"
 #include "anda/format/format.hpp"
 #include "anda/format/reference.hpp"
-#include "anda/simd/dispatch.hpp"
 #include "anda/storage/aligned_buffer.hpp"
 #include "anda/storage/bit_planes.hpp"
 
 namespace anda {
 
 using MatrixXh = Eigen::Matrix<Eigen::half, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+constexpr std::size_t groups_per_row(std::size_t cols, int group) {
+  return (cols + static_cast<std::size_t>(group) - 1) / static_cast<std::size_t>(group);
+}
 
 class activation_tensor {
  public:
@@ -32,53 +35,9 @@ class activation_tensor {
       : fmt_{fmt},
         rows_{rows},
         cols_{cols},
-        groups_{simd::groups_per_row(cols, fmt.group())},
+        groups_{anda::groups_per_row(cols, fmt.group())},
         planes_(rows * groups_ * fmt.group_bytes()),
         exponents_(rows * groups_) {}
-
-  // FP16 bit patterns, row-major with a row stride in elements. Throws nonfinite_error under
-  // nonfinite::reject when a group holds Inf or NaN (nothing is returned then).
-  static activation_tensor encode(const format& fmt, const std::uint16_t* bits, std::size_t rows,
-                                  std::size_t cols, std::size_t stride,
-                                  const simd::kernel_table& kernels = simd::kernels()) {
-    if (rows > 1 && stride < cols)
-      throw shape_error("encode: row stride " + std::to_string(stride) + " is below the " +
-                        std::to_string(cols) + " columns of a row");
-    activation_tensor t{fmt, rows, cols};
-    const std::size_t failed =
-        kernels.encode({bits, rows, cols, stride, fmt, t.planes_.data(), t.exponents_.data()});
-    if (failed != simd::all_encoded) t.throw_nonfinite(bits, stride, failed);
-    return t;
-  }
-
-  // Floats go through FP16 first (two steps, format.md section 3): round to nearest even,
-  // overflow to +-Inf, which then follows the non-finite policy.
-  static activation_tensor encode_float(const format& fmt, const float* src, std::size_t rows,
-                                        std::size_t cols, std::size_t stride,
-                                        const simd::kernel_table& kernels = simd::kernels()) {
-    std::vector<std::uint16_t> bits(rows * cols);
-    for (std::size_t r = 0; r < rows; ++r)
-      kernels.float_to_fp16(src + r * stride, &bits[r * cols], cols);
-    return encode(fmt, bits.data(), rows, cols, cols, kernels);
-  }
-
-  // Any Eigen matrix or expression of Eigen::half or float; rows are tokens, groups run along
-  // the columns. double is refused: double -> float -> FP16 would round twice.
-  template <class Derived>
-  static activation_tensor encode(const format& fmt, const Eigen::MatrixBase<Derived>& x,
-                                  const simd::kernel_table& kernels = simd::kernels()) {
-    using scalar = typename Derived::Scalar;
-    static_assert(std::is_same_v<scalar, Eigen::half> || std::is_same_v<scalar, float>,
-                  "anda: encode Eigen::half or float matrices (convert double to float "
-                  "explicitly: double -> float -> FP16 rounds twice)");
-    const Eigen::Matrix<scalar, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> rm = x;
-    if constexpr (std::is_same_v<scalar, float>) {
-      return encode_float(fmt, rm.data(), rm.rows(), rm.cols(), rm.cols(), kernels);
-    } else {
-      return encode(fmt, reinterpret_cast<const std::uint16_t*>(rm.data()), rm.rows(), rm.cols(),
-                    rm.cols(), kernels);
-    }
-  }
 
   const format& fmt() const { return fmt_; }
   std::size_t rows() const { return rows_; }
@@ -95,6 +54,9 @@ class activation_tensor {
   // Raw storage for kernels: groups row-major, each fmt().group_bytes() long; exponents likewise.
   std::span<const std::uint8_t> planes() const { return {planes_.data(), planes_.size()}; }
   std::span<const std::uint8_t> exponents() const { return {exponents_.data(), exponents_.size()}; }
+  // Where encoders write (every byte pattern with exponents <= 31 is a valid tensor).
+  std::span<std::uint8_t> writable_planes() { return {planes_.data(), planes_.size()}; }
+  std::span<std::uint8_t> writable_exponents() { return {exponents_.data(), exponents_.size()}; }
 
   double bits_per_element() const { return fmt_.bits_per_element(); }
   std::size_t storage_bytes() const { return planes_.size() + exponents_.size(); }
@@ -161,25 +123,10 @@ class activation_tensor {
     }
   }
 
-  [[noreturn]] void throw_nonfinite(const std::uint16_t* bits, std::size_t stride,
-                                    std::size_t failed) const {
-    const std::size_t row = failed / groups_;
-    const std::size_t g = failed % groups_;
-    std::size_t col = g * fmt_.group();
-    while (col + 1 < cols_ && fp16::from_bits(bits[row * stride + col]).is_finite()) ++col;
-    throw nonfinite_error(row, g, col);
-  }
-
   format fmt_;
   std::size_t rows_, cols_, groups_;
   aligned_buffer planes_;
   aligned_buffer exponents_;
 };
-
-// Fake quantization: encode to Anda and decode back to float (what accuracy studies need).
-template <class Derived>
-Eigen::MatrixXf quantize(const format& fmt, const Eigen::MatrixBase<Derived>& x) {
-  return activation_tensor::encode(fmt, x).decode_float();
-}
 
 }  // namespace anda

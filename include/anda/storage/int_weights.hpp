@@ -1,18 +1,19 @@
 // Integer weights W[N x K] for the FP-INT GeMM (gemm.md "Weights"): INT4 symmetric, INT4
 // asymmetric with zero points, INT8 symmetric; one FP16 scale per (output channel n, group of Gw
-// consecutive K). Stored once, in the layout the GeMM kernels read:
+// consecutive K). Held as plain row-major arrays:
 //
-//  - every weight as an unsigned code u = q + 8 (INT4 symmetric), u = q (INT4 asymmetric),
-//    u = q + 128 (INT8), so that w = u - c with c = 8, the zero point z, or 128;
-//  - output channels in blocks of 16 (N padded with zero weights), K padded to a multiple of 256
-//    (the largest activation group) with zero weights;
-//  - INT4: per block of 16 channels and 8 consecutive k, 64 bytes; byte 4*j + i holds k = i in
-//    its low nibble and k = 4 + i in its high nibble, for channel j of the block;
-//    INT8: per block of 16 channels and 4 consecutive k, 64 bytes; byte 4*j + i holds k = i;
-//  - scales (FP16 bits) and zero points (bytes) per block of 16 channels and scale group.
+//  - codes: every weight as an unsigned code u = q + 8 (INT4 symmetric), u = q (INT4
+//    asymmetric), u = q + 128 (INT8), so that w = u - c with c = 8, the zero point z, or 128;
+//    INT4 two per byte (k even in the low nibble), rows of ceil(K / 2) bytes; INT8 one per byte;
+//  - scales[N x KG] as FP16 bits and, asymmetric only, zero points[N x KG] as bytes;
 //
-// Memory per stored weight: 4 + 16/Gw bits (INT4), + 8/Gw for zero points (asymmetric),
-// 8 + 16/Gw (INT8); bits_per_element() reports it and a test checks it against the bytes held.
+// and, from the first SIMD GeMM on, the blocked layout those kernels read (packed_weights.hpp),
+// built once per weights object (thread-safe) and shared by its copies.
+//
+// Memory per weight: 4 + 16/Gw bits (INT4), + 8/Gw for zero points (asymmetric), 8 + 16/Gw
+// (INT8); bits_per_element() reports it. The packed layout adds the same again on the padded
+// shape (N to a multiple of 16, K to a multiple of 256); storage_bytes() counts both, and a test
+// checks them against these formulas.
 #pragma once
 
 #include <Eigen/Core>
@@ -21,6 +22,8 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -29,30 +32,13 @@
 #include "anda/format/error.hpp"
 #include "anda/format/fp16.hpp"
 #include "anda/storage/aligned_buffer.hpp"
+#include "anda/storage/packed_weights.hpp"
+#include "anda/storage/weight_type.hpp"
 
 namespace anda {
 
-enum class weight_type : std::uint8_t {
-  int4_sym,   // q in [-8, 7], w = q
-  int4_asym,  // q in [0, 15] and zero point z in [0, 15], w = q - z
-  int8_sym,   // q in [-128, 127] (-128 accepted on load; the quantizer uses +-127), w = q
-};
-
-constexpr std::string_view to_string(weight_type t) {
-  return t == weight_type::int4_sym ? "int4" : t == weight_type::int4_asym ? "int4-asym" : "int8";
-}
-
-constexpr std::optional<weight_type> parse_weight_type(std::string_view s) {
-  for (auto t : {weight_type::int4_sym, weight_type::int4_asym, weight_type::int8_sym})
-    if (s == to_string(t)) return t;
-  return std::nullopt;
-}
-
 class int_weights {
  public:
-  static constexpr std::size_t block_n = 16;   // output channels per kernel block
-  static constexpr std::size_t k_align = 256;  // K padding: the largest activation group
-
   // Ready-made arrays, row-major: q[N x K] (int8 values in the type's range), zeros[N x KG]
   // (asymmetric only, else empty), scales[N x KG] as FP16 bits, KG = ceil(K / Gw). At GeMM time
   // Gw must be a multiple of the activation group G, or at least K (per-channel scales). Throws
@@ -152,19 +138,17 @@ class int_weights {
   std::size_t cols() const { return K_; }  // K
   std::size_t scale_group() const { return Gw_; }
   std::size_t scale_groups() const { return K_ / Gw_ + (K_ % Gw_ != 0); }  // no overflow
-  std::size_t padded_rows() const { return (N_ + block_n - 1) / block_n * block_n; }
-  std::size_t padded_cols() const { return (K_ + k_align - 1) / k_align * k_align; }
   bool is_int4() const { return type_ != weight_type::int8_sym; }
 
   // q(n, k) in the type's own range, the zero point (0 unless asymmetric), w = q - z.
   int q(std::size_t n, std::size_t k) const { return int(code(n, k)) - code_offset(); }
   int zero(std::size_t n, std::size_t g) const {
-    return type_ == weight_type::int4_asym ? offsets_.data()[param_index(n, g)] : 0;
+    return type_ == weight_type::int4_asym ? zeros_.data()[n * scale_groups() + g] : 0;
   }
   int w(std::size_t n, std::size_t k) const { return q(n, k) - zero(n, k / Gw_); }
   fp16 scale(std::size_t n, std::size_t g) const {
     std::uint16_t b;
-    std::memcpy(&b, scales_.data() + 2 * param_index(n, g), 2);
+    std::memcpy(&b, scales_.data() + 2 * (n * scale_groups() + g), 2);
     return fp16::from_bits(b);
   }
   // The weight as a real number, w * scale (exact in float).
@@ -179,75 +163,75 @@ class int_weights {
     return out;
   }
 
-  // Kernel view: codes, FP16 scales and zero points in the layout described at the top.
-  const std::uint8_t* codes() const { return codes_.data(); }
-  const std::uint16_t* scales_fp16() const {
-    return reinterpret_cast<const std::uint16_t*>(scales_.data());
+  // The unsigned code u of weight (n, k), w = u - c (see the top of this header).
+  unsigned code(std::size_t n, std::size_t k) const {
+    const std::uint8_t b = codes_.data()[code_index(n, k)];
+    return is_int4() ? (b >> (k % 2 * 4)) & 0xFu : b;
   }
-  const std::uint8_t* offsets() const { return offsets_.data(); }
   // c in w = u - c for symmetric types (asymmetric: the zero point).
   int code_offset() const {
     return type_ == weight_type::int4_sym ? 8 : type_ == weight_type::int8_sym ? 128 : 0;
   }
-  // Bytes of codes per block of 16 channels.
-  std::size_t block_bytes() const { return block_n * padded_cols() * (is_int4() ? 1 : 2) / 2; }
+
+  // The blocked layout of the SIMD kernels, packed on first use (once, under any number of
+  // threads) and kept until the last copy of these weights is gone.
+  const packed_weights& packed() const {
+    const std::lock_guard lock{packed_->mutex};
+    if (!packed_->layout) packed_->layout = std::make_unique<const packed_weights>(*this);
+    return *packed_->layout;
+  }
+  bool is_packed() const {
+    const std::lock_guard lock{packed_->mutex};
+    return packed_->layout != nullptr;
+  }
 
   double bits_per_element() const {
     const double per_group = 16.0 + (type_ == weight_type::int4_asym ? 8.0 : 0.0);
     return (is_int4() ? 4.0 : 8.0) + per_group / double(Gw_);
   }
-  std::size_t storage_bytes() const { return codes_.size() + scales_.size() + offsets_.size(); }
+  // The plain arrays, plus the packed layout once it exists.
+  std::size_t storage_bytes() const {
+    const std::lock_guard lock{packed_->mutex};
+    return codes_.size() + scales_.size() + zeros_.size() +
+           (packed_->layout ? packed_->layout->storage_bytes() : 0);
+  }
 
  private:
   int_weights(weight_type type, std::size_t N, std::size_t K, std::size_t Gw)
-      : type_{type}, N_{N}, K_{K}, Gw_{Gw} {
+      : type_{type}, N_{N}, K_{K}, Gw_{Gw}, packed_{std::make_shared<packed_cache>()} {
     if (N == 0 || K == 0) throw shape_error("int_weights: N and K must be positive");
     if (Gw == 0) throw shape_error("int_weights: the scale group Gw must be positive");
-    codes_ = aligned_buffer(padded_rows() / block_n * block_bytes());
-    scales_ = aligned_buffer(2 * padded_rows() * scale_groups());
-    if (type == weight_type::int4_asym) offsets_ = aligned_buffer(padded_rows() * scale_groups());
-    // Padding weights must be w = 0: code = c for symmetric types (asymmetric: z = 0, u = 0).
-    if (type != weight_type::int4_asym) {
-      for (std::size_t n = 0; n < padded_rows(); ++n)
-        for (std::size_t k = 0; k < padded_cols(); ++k) set_code(n, k, unsigned(code_offset()));
-    }
+    codes_ = aligned_buffer(N * row_bytes());
+    scales_ = aligned_buffer(2 * N * scale_groups());
+    if (type == weight_type::int4_asym) zeros_ = aligned_buffer(N * scale_groups());
   }
 
-  std::size_t param_index(std::size_t n, std::size_t g) const {
-    return (n / block_n * scale_groups() + g) * block_n + n % block_n;
-  }
-  // Byte and nibble of code (n, k) in the kernel layout.
-  std::size_t code_byte(std::size_t n, std::size_t k, unsigned& shift) const {
-    const std::size_t block = n / block_n * block_bytes();
-    const std::size_t j = n % block_n;
-    if (is_int4()) {
-      shift = (k % 8) >= 4 ? 4 : 0;
-      return block + (k / 8) * 64 + 4 * j + k % 4;
-    }
-    shift = 0;
-    return block + (k / 4) * 64 + 4 * j + k % 4;
-  }
-  unsigned code(std::size_t n, std::size_t k) const {
-    unsigned shift;
-    const std::uint8_t b = codes_.data()[code_byte(n, k, shift)];
-    return is_int4() ? (b >> shift) & 0xFu : b;
+  std::size_t row_bytes() const { return is_int4() ? (K_ + 1) / 2 : K_; }
+  std::size_t code_index(std::size_t n, std::size_t k) const {
+    return n * row_bytes() + (is_int4() ? k / 2 : k);
   }
   void set_code(std::size_t n, std::size_t k, unsigned u) {
-    unsigned shift;
-    std::uint8_t& b = codes_.data()[code_byte(n, k, shift)];
+    std::uint8_t& b = codes_.data()[code_index(n, k)];
+    const unsigned shift = k % 2 * 4;
     b = is_int4() ? static_cast<std::uint8_t>((b & ~(0xFu << shift)) | (u << shift))
                   : static_cast<std::uint8_t>(u);
   }
   void set_scale(std::size_t n, std::size_t g, std::uint16_t bits) {
-    std::memcpy(scales_.data() + 2 * param_index(n, g), &bits, 2);
+    std::memcpy(scales_.data() + 2 * (n * scale_groups() + g), &bits, 2);
   }
   void set_offset(std::size_t n, std::size_t g, std::uint8_t z) {
-    offsets_.data()[param_index(n, g)] = z;
+    zeros_.data()[n * scale_groups() + g] = z;
   }
+
+  struct packed_cache {
+    std::mutex mutex;
+    std::unique_ptr<const packed_weights> layout;
+  };
 
   weight_type type_;
   std::size_t N_, K_, Gw_;
-  aligned_buffer codes_, scales_, offsets_;
+  aligned_buffer codes_, scales_, zeros_;
+  std::shared_ptr<packed_cache> packed_;  // shared: copies hold equal weights
 };
 
 }  // namespace anda

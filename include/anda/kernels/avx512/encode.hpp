@@ -1,10 +1,10 @@
 // AVX-512 (F + BW + VL, F16C) kernels. Compiled through per-function target attributes, so the
-// library needs no -march flag; reached only through the kernel table after CPU detection.
+// library needs no -march flag; reached only through the backend record after CPU detection.
 // One vector holds 32 FP16 values; a plane of 32 elements is one compare-mask (vptestmw).
 #pragma once
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define ANDA_HAVE_AVX512_KERNELS 1
+#include "anda/kernels/cpu.hpp"
+#ifdef ANDA_KERNELS_X86
 
 #include <immintrin.h>
 
@@ -13,7 +13,7 @@
 #include <cstring>
 
 #include "anda/format/reference.hpp"
-#include "anda/simd/kernel_table.hpp"
+#include "anda/kernels/backend.hpp"
 
 #define ANDA_TARGET_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,f16c")))
 
@@ -26,7 +26,7 @@
 
 // Inline functions with external linkage: every translation unit sees the same definitions
 // with the same target attributes (no per-TU -march), so the ODR holds.
-namespace anda::simd::avx512 {
+namespace anda::kernels::avx512 {
 
 // Lane-wise max over aligned segments of `width` lanes (8, 16 or 32), broadcast to every lane of
 // the segment: a butterfly of lane permutations.
@@ -258,9 +258,7 @@ ANDA_TARGET_AVX512 inline void float_to_fp16(const float* src, std::uint16_t* ds
   }
 }
 
-inline constexpr kernel_table table{"avx512", encode, float_to_fp16};
-
-}  // namespace anda::simd::avx512
+}  // namespace anda::kernels::avx512
 
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop

@@ -1,13 +1,13 @@
 // AVX-512 VNNI GeMM kernel. Activations are unpacked once per call from bit-planes to signed
 // int8 chunks of 7 magnitude bits (one chunk for M <= 7, two for M <= 14, three above); weights
-// are read in their packed kernel layout (int_weights.hpp) as unsigned codes u, so that
+// are read in the blocked layout (storage/packed_weights.hpp) as unsigned codes u, so that
 //   p = sum u * a - c * sum a   (c = 8, 128, or the zero point)
 // is one vpdpbusd (u8 x s8) per 4 k and 16 output channels, plus one correction per group.
 // Vectorised across output channels, sequential over groups: the bits of gemm.md.
 #pragma once
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define ANDA_HAVE_AVX512_GEMM 1
+#include "anda/kernels/cpu.hpp"
+#ifdef ANDA_KERNELS_X86
 
 #include <immintrin.h>
 
@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "anda/format/reference.hpp"
-#include "anda/simd/gemm_table.hpp"
+#include "anda/kernels/backend.hpp"
 #include "anda/storage/aligned_buffer.hpp"
 
 #define ANDA_TARGET_VNNI __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,f16c")))
@@ -30,42 +30,17 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
 
-namespace anda::simd::avx512 {
+namespace anda::kernels::avx512 {
 
-// X as the kernel reads it: per chunk c and row t, G-padded signed int8 values; per (t, g) the
-// chunk sums, the power of two 2^(E - 15 - (M - 1)) and whether the group is non-finite.
-struct vnni_activations {
-  int chunks = 1;
-  std::size_t rows = 0, padded_cols = 0, groups = 0;
-  aligned_buffer values;           // [chunk][row][padded_cols] int8
-  std::vector<std::int32_t> sums;  // [(t * groups + g) * chunks + c]
-  std::vector<float> scale;        // [t * groups + g]: 2^k, or NaN for a non-finite group
-
-  const std::int8_t* row(int c, std::size_t t) const {
-    return reinterpret_cast<const std::int8_t*>(values.data()) + (c * rows + t) * padded_cols;
-  }
-};
-
-ANDA_TARGET_VNNI inline vnni_activations prepare_vnni(const activation_tensor& X) {
+// X in int8 chunks of 7 bits (int8_activations.hpp), unpacked with byte masks.
+ANDA_TARGET_VNNI inline int8_activations prepare_vnni(const activation_tensor& X, weight_type) {
   const int M = X.fmt().mantissa();
   const std::size_t G = std::size_t(X.fmt().group());
-  vnni_activations a;
-  a.chunks = (M + 6) / 7;
-  a.rows = X.rows();
-  a.groups = X.groups_per_row();
-  a.padded_cols = a.groups * G;
-  a.values = aligned_buffer(std::size_t(a.chunks) * a.rows * a.padded_cols);
-  a.sums.resize(a.rows * a.groups * std::size_t(a.chunks));
-  a.scale.resize(a.rows * a.groups);
+  int8_activations a = int8_activations::shape_for(X, 7);
   const __m512i ones = _mm512_set1_epi8(1);
   for (std::size_t t = 0; t < a.rows; ++t) {
     for (std::size_t g = 0; g < a.groups; ++g) {
       const group_view v = X.group(t, g);
-      const unsigned E = v.exponent();
-      const int k = int(std::max(E, 1u)) - 15 - (M - 1);
-      a.scale[t * a.groups + g] = E == reference::nonfinite_exponent
-                                      ? std::bit_cast<float>(0x7FC00000u)
-                                      : std::bit_cast<float>(std::uint32_t(k + 127) << 23);
       for (int c = 0; c < a.chunks; ++c) {
         __m512i sum = _mm512_setzero_si512();
         for (std::size_t w = 0; w * 64 < G; ++w) {
@@ -79,7 +54,7 @@ ANDA_TARGET_VNNI inline vnni_activations prepare_vnni(const activation_tensor& X
           }
           const __mmask64 negative = v.word(0, int(w)) & valid;
           x = _mm512_mask_sub_epi8(x, negative, _mm512_setzero_si512(), x);
-          _mm512_mask_storeu_epi8(const_cast<std::int8_t*>(a.row(c, t)) + g * G + 64 * w, valid, x);
+          _mm512_mask_storeu_epi8(a.row(c, t) + g * G + 64 * w, valid, x);
           sum = _mm512_dpbusd_epi32(sum, ones, x);
         }
         a.sums[(t * a.groups + g) * a.chunks + c] = _mm512_reduce_add_epi32(sum);
@@ -90,8 +65,8 @@ ANDA_TARGET_VNNI inline vnni_activations prepare_vnni(const activation_tensor& X
 }
 
 struct vnni_context {
-  const vnni_activations* A;
-  const int_weights* W;
+  const int8_activations* A;
+  const packed_weights* W;
   std::size_t G;  // activation group
   accumulate mode;
   std::size_t overflows = 0;
@@ -101,8 +76,8 @@ struct vnni_context {
 template <int TT, int NB, bool INT4>
 ANDA_TARGET_VNNI inline void vnni_tile(vnni_context& ctx, std::size_t t0, std::size_t nb0,
                                        __m512 (&y)[TT][NB]) {
-  const vnni_activations& A = *ctx.A;
-  const int_weights& W = *ctx.W;
+  const int8_activations& A = *ctx.A;
+  const packed_weights& W = *ctx.W;
   const std::size_t G = ctx.G;
   const bool asym = W.type() == weight_type::int4_asym;
   const __m512i low_nibbles = _mm512_set1_epi8(0x0F);
@@ -119,7 +94,7 @@ ANDA_TARGET_VNNI inline void vnni_tile(vnni_context& ctx, std::size_t t0, std::s
         const std::int32_t s = A.sums[((t0 + tt) * A.groups + g) * A.chunks + c];
         for (int nb = 0; nb < NB; ++nb) {
           if (asym) {
-            const std::size_t at = ((nb0 + nb) * W.scale_groups() + sg) * int_weights::block_n;
+            const std::size_t at = ((nb0 + nb) * W.scale_groups() + sg) * packed_weights::block_n;
             const __m512i z = _mm512_cvtepu8_epi32(
                 _mm_loadu_si128(reinterpret_cast<const __m128i*>(W.offsets() + at)));
             acc[tt][nb] = _mm512_mullo_epi32(z, _mm512_set1_epi32(-s));
@@ -179,7 +154,7 @@ ANDA_TARGET_VNNI inline void vnni_tile(vnni_context& ctx, std::size_t t0, std::s
     __m512 scale[NB];
     for (int nb = 0; nb < NB; ++nb)
       scale[nb] = _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(
-          W.scales_fp16() + ((nb0 + nb) * W.scale_groups() + sg) * int_weights::block_n)));
+          W.scales_fp16() + ((nb0 + nb) * W.scale_groups() + sg) * packed_weights::block_n)));
     for (int tt = 0; tt < TT; ++tt) {
       const __m512 pow2 = _mm512_set1_ps(A.scale[(t0 + tt) * A.groups + g]);  // NaN: non-finite
       for (int nb = 0; nb < NB; ++nb) {
@@ -218,7 +193,7 @@ ANDA_TARGET_VNNI inline void vnni_tile_store(vnni_context& ctx, std::size_t t0, 
   for (int tt = 0; tt < TT; ++tt) {
     for (int nb = 0; nb < NB; ++nb) {
       _mm512_store_ps(lanes, y[tt][nb]);
-      const std::size_t n0 = nb * int_weights::block_n;
+      const std::size_t n0 = nb * packed_weights::block_n;
       const std::size_t count = std::min<std::size_t>(16, channels - std::min(channels, n0));
       for (std::size_t j = 0; j < count; ++j)
         out[tt * row_stride + (n0 + j) * col_stride] = lanes[j];
@@ -229,7 +204,7 @@ ANDA_TARGET_VNNI inline void vnni_tile_store(vnni_context& ctx, std::size_t t0, 
 template <bool INT4>
 ANDA_TARGET_VNNI inline void vnni_rows(vnni_context& ctx, const gemm_job& job) {
   constexpr int NB = 2, TT = 4;
-  constexpr std::size_t block = int_weights::block_n;
+  constexpr std::size_t block = packed_weights::block_n;
   // Tokens in chunks whose int8 activations stay in L2 while every weight block passes by.
   constexpr std::size_t token_chunk = 128;
   const std::size_t T = ctx.A->rows;
@@ -284,9 +259,8 @@ ANDA_TARGET_VNNI inline void vnni_rows(vnni_context& ctx, const gemm_job& job) {
   }
 }
 
-// Runs a job on activations already prepared for VNNI.
-ANDA_TARGET_VNNI inline void gemm_prepared(const vnni_activations& A, const gemm_job& job) {
-  vnni_context ctx{&A, job.W, std::size_t(job.X->fmt().group()), job.mode};
+ANDA_TARGET_VNNI inline void gemm(const gemm_job& job) {
+  vnni_context ctx{job.A, &job.W->packed(), std::size_t(job.X->fmt().group()), job.mode};
   if (job.W->is_int4())
     vnni_rows<true>(ctx, job);
   else
@@ -294,17 +268,7 @@ ANDA_TARGET_VNNI inline void gemm_prepared(const vnni_activations& A, const gemm
   if (job.stats) job.stats->fp16_overflows += ctx.overflows;
 }
 
-inline std::shared_ptr<const void> prepare_gemm(const activation_tensor& X) {
-  return std::make_shared<const vnni_activations>(prepare_vnni(X));
-}
-
-inline void gemm(const gemm_job& job, const void* prepared) {
-  gemm_prepared(*static_cast<const vnni_activations*>(prepared), job);
-}
-
-inline constexpr gemm_table gemm_kernels{"avx512", prepare_gemm, gemm};
-
-}  // namespace anda::simd::avx512
+}  // namespace anda::kernels::avx512
 
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop

@@ -1,14 +1,16 @@
-// Portable kernels: the reference encoder group by group, then the plane layout.
+// The portable backend: the reference encoder group by group, then the plane layout; the
+// reference GeMM itself. Runs on every CPU; every other backend must return its bits.
 #pragma once
 
 #include <algorithm>
 #include <array>
 
 #include "anda/format/reference.hpp"
-#include "anda/simd/kernel_table.hpp"
+#include "anda/gemm/reference.hpp"
+#include "anda/kernels/backend.hpp"
 #include "anda/storage/bit_planes.hpp"
 
-namespace anda::simd::scalar {
+namespace anda::kernels::scalar {
 
 inline std::size_t encode(const encode_job& job) {
   const int G = job.fmt.group();
@@ -40,6 +42,11 @@ inline void float_to_fp16(const float* src, std::uint16_t* dst, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) dst[i] = fp16::from_float(src[i]).bits();
 }
 
-inline constexpr kernel_table table{"scalar", encode, float_to_fp16};
+inline void gemm(const gemm_job& job) {
+  reference_gemm_rows(*job.X, *job.W, job.mode, job.n_begin, job.n_end, job.y, job.row_stride,
+                      job.col_stride, job.stats);
+}
 
-}  // namespace anda::simd::scalar
+inline constexpr backend record{"scalar", {}, encode, float_to_fp16, nullptr, gemm};
+
+}  // namespace anda::kernels::scalar

@@ -1,0 +1,108 @@
+// CPU features the backends need, detected once per process (x86-64 through the compiler's
+// cpuid builtins, aarch64 Linux through the kernel's HWCAP bits). Other targets report none, and
+// only the portable backend runs there.
+#pragma once
+
+#include <string_view>
+
+#if defined(__aarch64__) && defined(__linux__)
+#include <sys/auxv.h>
+#endif
+
+// Which SIMD backends this compiler and target can build (each through target attributes, so
+// no -march flag is needed).
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define ANDA_KERNELS_X86 1
+#endif
+#if defined(__aarch64__) && (defined(__GNUC__) || defined(__clang__))
+#define ANDA_KERNELS_ARM64 1
+#endif
+
+namespace anda::kernels {
+
+enum class cpu_feature {
+  avx2,
+  fma,
+  f16c,
+  avx512f,
+  avx512bw,
+  avx512vl,
+  avx512vnni,
+  neon,     // Advanced SIMD: part of every aarch64 CPU
+  dotprod,  // sdot/udot (Armv8.2 FEAT_DotProd)
+};
+
+constexpr std::string_view to_string(cpu_feature f) {
+  switch (f) {
+    case cpu_feature::avx2:
+      return "avx2";
+    case cpu_feature::fma:
+      return "fma";
+    case cpu_feature::f16c:
+      return "f16c";
+    case cpu_feature::avx512f:
+      return "avx512f";
+    case cpu_feature::avx512bw:
+      return "avx512bw";
+    case cpu_feature::avx512vl:
+      return "avx512vl";
+    case cpu_feature::avx512vnni:
+      return "avx512vnni";
+    case cpu_feature::neon:
+      return "neon";
+    case cpu_feature::dotprod:
+      return "dotprod";
+  }
+  return "?";
+}
+
+namespace detail {
+inline bool detect(cpu_feature f) {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  __builtin_cpu_init();
+  switch (f) {
+    case cpu_feature::avx2:
+      return __builtin_cpu_supports("avx2");
+    case cpu_feature::fma:
+      return __builtin_cpu_supports("fma");
+    case cpu_feature::f16c:
+      return __builtin_cpu_supports("f16c");
+    case cpu_feature::avx512f:
+      return __builtin_cpu_supports("avx512f");
+    case cpu_feature::avx512bw:
+      return __builtin_cpu_supports("avx512bw");
+    case cpu_feature::avx512vl:
+      return __builtin_cpu_supports("avx512vl");
+    case cpu_feature::avx512vnni:
+      return __builtin_cpu_supports("avx512vnni");
+    default:
+      return false;
+  }
+#elif defined(__aarch64__)
+  if (f == cpu_feature::neon) return true;
+#if defined(__linux__)
+  constexpr unsigned long hwcap_asimddp = 1ul << 20;  // HWCAP_ASIMDDP in <asm/hwcap.h>
+  if (f == cpu_feature::dotprod) return (getauxval(AT_HWCAP) & hwcap_asimddp) != 0;
+#endif
+  return false;
+#else
+  (void)f;
+  return false;
+#endif
+}
+}  // namespace detail
+
+// Whether this CPU has feature f (detected once per feature).
+inline bool cpu_has(cpu_feature f) {
+  static const auto table = [] {
+    constexpr int count = int(cpu_feature::dotprod) + 1;
+    struct flags {
+      bool has[count];
+    } t{};
+    for (int i = 0; i < count; ++i) t.has[i] = detail::detect(cpu_feature(i));
+    return t;
+  }();
+  return table.has[int(f)];
+}
+
+}  // namespace anda::kernels

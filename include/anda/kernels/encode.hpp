@@ -1,0 +1,75 @@
+// Encoding FP16 or FP32 values into an activation_tensor through a backend's encoder (the one
+// selected for this CPU unless a caller names another), and fake quantization.
+#pragma once
+
+#include <Eigen/Core>
+
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "anda/format/error.hpp"
+#include "anda/format/fp16.hpp"
+#include "anda/kernels/registry.hpp"
+#include "anda/storage/activation_tensor.hpp"
+
+namespace anda {
+
+// FP16 bit patterns, row-major with a row stride in elements. Throws nonfinite_error under
+// nonfinite::reject when a group holds Inf or NaN (nothing is returned then).
+inline activation_tensor encode(const format& fmt, const std::uint16_t* bits, std::size_t rows,
+                                std::size_t cols, std::size_t stride,
+                                const kernels::backend& backend = kernels::selected_backend()) {
+  if (rows > 1 && stride < cols)
+    throw shape_error("encode: row stride " + std::to_string(stride) + " is below the " +
+                      std::to_string(cols) + " columns of a row");
+  activation_tensor t{fmt, rows, cols};
+  const std::size_t failed = backend.encode(
+      {bits, rows, cols, stride, fmt, t.writable_planes().data(), t.writable_exponents().data()});
+  if (failed != kernels::all_encoded) {
+    const std::size_t row = failed / t.groups_per_row();
+    const std::size_t g = failed % t.groups_per_row();
+    std::size_t col = g * fmt.group();
+    while (col + 1 < cols && fp16::from_bits(bits[row * stride + col]).is_finite()) ++col;
+    throw nonfinite_error(row, g, col);
+  }
+  return t;
+}
+
+// Floats go through FP16 first (two steps, docs/format.md section 3): round to nearest even,
+// overflow to +-Inf, which then follows the non-finite policy.
+inline activation_tensor encode_float(const format& fmt, const float* src, std::size_t rows,
+                                      std::size_t cols, std::size_t stride,
+                                      const kernels::backend& backend =
+                                          kernels::selected_backend()) {
+  std::vector<std::uint16_t> bits(rows * cols);
+  for (std::size_t r = 0; r < rows; ++r)
+    backend.float_to_fp16(src + r * stride, &bits[r * cols], cols);
+  return encode(fmt, bits.data(), rows, cols, cols, backend);
+}
+
+// Any Eigen matrix or expression of Eigen::half or float; rows are tokens, groups run along
+// the columns. double is refused: double -> float -> FP16 would round twice.
+template <class Derived>
+activation_tensor encode(const format& fmt, const Eigen::MatrixBase<Derived>& x,
+                         const kernels::backend& backend = kernels::selected_backend()) {
+  using scalar = typename Derived::Scalar;
+  static_assert(std::is_same_v<scalar, Eigen::half> || std::is_same_v<scalar, float>,
+                "anda: encode Eigen::half or float matrices (convert double to float "
+                "explicitly: double -> float -> FP16 rounds twice)");
+  const Eigen::Matrix<scalar, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> rm = x;
+  if constexpr (std::is_same_v<scalar, float>) {
+    return encode_float(fmt, rm.data(), rm.rows(), rm.cols(), rm.cols(), backend);
+  } else {
+    return encode(fmt, reinterpret_cast<const std::uint16_t*>(rm.data()), rm.rows(), rm.cols(),
+                  rm.cols(), backend);
+  }
+}
+
+// Fake quantization: encode to Anda and decode back to float (what accuracy studies need).
+template <class Derived>
+Eigen::MatrixXf quantize(const format& fmt, const Eigen::MatrixBase<Derived>& x) {
+  return encode(fmt, x).decode_float();
+}
+
+}  // namespace anda
