@@ -10,6 +10,7 @@ stored as bit-planes. This package is built from the same headers as the C++ lib
     gemm(encode(x, ...), quantize_weights(w))  the exact FP-INT GeMM, float32 [T, N]
     whatif(modules=[7, 6, 6, 6])            the hwmodel what-if dict (= ``anda whatif --json``)
     anda.pytorch.attach(model, (7, 6, 6, 6))  Anda at the inputs of a LLaMA model's nn.Linear layers
+    backends(), backend()                   the kernel backends of this build; the one in use
 
 Errors: wrong dtypes or types raise TypeError; bad values raise ValueError (anda.Error, and
 anda.NonFiniteError for Inf/NaN groups under nonfinite="reject").
@@ -20,9 +21,10 @@ from ._core import (
     Error,
     IntWeights,
     NonFiniteError,
+    backend,
+    backends,
     encode,
     gemm,
-    kernels,
     quantize,
     quantize_weights,
     whatif,
@@ -35,9 +37,10 @@ __all__ = [
     "Error",
     "IntWeights",
     "NonFiniteError",
+    "backend",
+    "backends",
     "encode",
     "gemm",
-    "kernels",
     "quantize",
     "quantize_weights",
     "whatif",

@@ -8,6 +8,9 @@
 #if defined(__aarch64__) && defined(__linux__)
 #include <sys/auxv.h>
 #endif
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <cpuid.h>
+#endif
 
 // Which SIMD backends this compiler and target can build (each through target attributes, so
 // no -march flag is needed).
@@ -65,8 +68,11 @@ inline bool detect(cpu_feature f) {
       return __builtin_cpu_supports("avx2");
     case cpu_feature::fma:
       return __builtin_cpu_supports("fma");
-    case cpu_feature::f16c:
-      return __builtin_cpu_supports("f16c");
+    case cpu_feature::f16c: {  // clang 14's __builtin_cpu_supports does not know "f16c"
+      unsigned a = 0, b = 0, c = 0, d = 0;
+      return __get_cpuid(1, &a, &b, &c, &d) && (c & bit_F16C) != 0 &&
+             __builtin_cpu_supports("avx");  // F16C works on the AVX state the OS enables
+    }
     case cpu_feature::avx512f:
       return __builtin_cpu_supports("avx512f");
     case cpu_feature::avx512bw:
