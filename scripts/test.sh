@@ -10,6 +10,7 @@ jobs=$(nproc)
 cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DANDA_PYTHON=ON \
   -DPython_EXECUTABLE=/usr/bin/python3
 cmake --build build/release -j "$jobs"
+build/release/tools/anda backends  # which backends this CPU runs (the tests run each of them)
 ctest --test-dir build/release --output-on-failure -j "$jobs"
 cmake -S . -B build/sanitize -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DANDA_SANITIZE=ON
 cmake --build build/sanitize -j "$jobs"

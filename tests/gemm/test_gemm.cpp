@@ -5,6 +5,8 @@
 #include <anda/gemm/gemm.hpp>
 #include <anda/kernels/encode.hpp>
 
+#include <algorithm>
+#include <bit>
 #include <random>
 
 #include "backends.hpp"
@@ -165,6 +167,51 @@ TEST_CASE("GeMM at the saturation extremes: largest magnitudes, every M, extreme
       REQUIRE(check_all(X, W, accumulate::paper) == 0);
     }
   }
+}
+
+TEST_CASE("GeMM group products at FP16 and FP32 rounding ties, up to 2^30", "[gemm]") {
+  // Rows built from chosen magnitudes (M = 16, one group of 256) so that each group product p
+  // is a rounding tie of FP16 or FP32, or one away from it, with p far beyond 2^24: where a
+  // kernel that rounds p to FP32 before FP16 (double rounding) goes wrong.
+  constexpr int G = 256, M = 16;
+  std::vector<std::int64_t> targets;
+  for (int e = 11; e <= 30; ++e) {  // p has bit width e + 1
+    for (int frac_bits : {11, 24}) {  // ties of FP16 and of FP32
+      if (e < frac_bits) continue;
+      const std::int64_t tie = ((std::int64_t{0x5A5} << 1) | 1) << (e - frac_bits);
+      for (std::int64_t p : {tie, tie - 1, tie + 1, tie + (std::int64_t{1} << (e - frac_bits))})
+        if (p < (std::int64_t{1} << 31) / 2) targets.insert(targets.end(), {p, -p});
+    }
+  }
+  const std::size_t T = targets.size();
+  activation_tensor X{format{G, M}, T, G};
+  std::vector<std::uint8_t> signs(G);
+  std::vector<std::uint32_t> magnitudes(G);
+  for (std::size_t t = 0; t < T; ++t) {
+    // p = 127 * (sum of the first 255 magnitudes) + the last one.
+    const std::int64_t a = targets[t] < 0 ? -targets[t] : targets[t];
+    std::int64_t q = a / 127;
+    for (int i = 0; i < G - 1; ++i) {
+      magnitudes[i] = std::uint32_t(std::min<std::int64_t>(q, 65535));
+      q -= magnitudes[i];
+      signs[i] = targets[t] < 0;
+    }
+    REQUIRE(q == 0);
+    magnitudes[G - 1] = std::uint32_t(a % 127);
+    signs[G - 1] = targets[t] < 0;
+    // E chosen so that p * 2^k lands near 2^10 in FP16 (k = E - 15 - (M - 1)).
+    const int width = std::bit_width(std::uint64_t(a));
+    const auto E = std::uint8_t(std::clamp(40 - width, 1, 30));
+    X.writable_exponents()[t] = E;
+    pack_group(signs, magnitudes, G, M, X.writable_planes().data() + t * X.fmt().group_bytes());
+  }
+  std::vector<std::int8_t> w(G, 127);
+  w[G - 1] = 1;
+  const auto W = int_weights::from_quantized(weight_type::int8_sym, 1, G, G, w, {},
+                                             std::vector<std::uint16_t>{0x3C00});
+  for (std::size_t t = 0; t < T; ++t) REQUIRE(group_dot(X, t, 0, W, 0) == targets[t]);
+  REQUIRE(check_all(X, W, accumulate::paper) == 0);
+  REQUIRE(check_all(X, W, accumulate::fp32) == 0);
 }
 
 TEST_CASE("paper mode counts FP16 overflows of group results", "[gemm]") {
