@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "anda/format/error.hpp"
+#include "anda/kernels/avx2.hpp"
 #include "anda/kernels/avx512.hpp"
 #include "anda/kernels/backend.hpp"
 #include "anda/kernels/neon.hpp"
@@ -22,6 +23,7 @@ inline std::span<const backend* const> backends() {
   static constexpr const backend* compiled[] = {
       &scalar::record,
 #ifdef ANDA_KERNELS_X86
+      &avx2::record,
       &avx512::record,
 #endif
 #ifdef ANDA_KERNELS_ARM64
