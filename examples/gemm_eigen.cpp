@@ -28,8 +28,7 @@ int main() {
 
   // The result can also go straight into part of a larger matrix.
   Eigen::MatrixXf all_heads = Eigen::MatrixXf::Zero(16, 2048);
-  anda::gemm(anda::encode(anda::format{64, 7}, x), W,
-             all_heads.middleCols(1024, 1024));
+  anda::gemm(anda::encode(anda::format{64, 7}, x), W, all_heads.middleCols(1024, 1024));
   std::printf("written into columns 1024..2047: |y| = %.3f\n", all_heads.norm());
   return 0;
 }

@@ -38,10 +38,8 @@ int run_gemm(const gemm_cli_options& o) {
   const auto [T, K] = activation_shape(xa, o.x_path);
   const activation_tensor X =
       xa.dtype == io::npy_dtype::float16
-          ? encode(fmt, reinterpret_cast<const std::uint16_t*>(xa.data.data()),
-                                      T, K, K)
-          : encode_float(fmt, reinterpret_cast<const float*>(xa.data.data()), T,
-                                            K, K);
+          ? encode(fmt, reinterpret_cast<const std::uint16_t*>(xa.data.data()), T, K, K)
+          : encode_float(fmt, reinterpret_cast<const float*>(xa.data.data()), T, K, K);
 
   const io::npy_array wa = io::read_npy(o.w_path);
   if (wa.dtype != io::npy_dtype::float32 || wa.shape.size() != 2)

@@ -1,5 +1,5 @@
-// `anda`: the command-line front end (quantize, gemm, whatif, eval, search, backends). Errors print one line
-// and exit 1.
+// `anda`: the command-line front end (quantize, gemm, whatif, eval, search, backends). Errors print
+// one line and exit 1.
 #include <cstdio>
 #include <exception>
 #include <vector>
@@ -11,8 +11,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   const std::vector<anda::tools::command> commands = {
       anda::tools::add_quantize(app), anda::tools::add_whatif(app), anda::tools::add_eval(app),
-      anda::tools::add_search(app), anda::tools::add_gemm(app),
-      anda::tools::add_backends(app)};
+      anda::tools::add_search(app),   anda::tools::add_gemm(app),   anda::tools::add_backends(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

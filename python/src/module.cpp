@@ -131,10 +131,8 @@ py_activation encode_array(const char* fn, const py::handle& x, const format& fm
   const void* src = a.data();
   const bool is_float = a.dtype().equal(py::dtype::of<float>());
   py::gil_scoped_release nogil;
-  return {is_float ? encode_float(fmt, static_cast<const float*>(src), rows,
-                                                     cols, cols)
-                   : encode(fmt, static_cast<const std::uint16_t*>(src), rows,
-                                               cols, cols),
+  return {is_float ? encode_float(fmt, static_cast<const float*>(src), rows, cols, cols)
+                   : encode(fmt, static_cast<const std::uint16_t*>(src), rows, cols, cols),
           std::move(shape)};
 }
 

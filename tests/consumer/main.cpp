@@ -4,10 +4,10 @@
 #include <cstdio>
 
 int main() {
-  Eigen::MatrixXf x = Eigen::MatrixXf::Random(4, 4096);              // 4 tokens, K = 4096
-  auto t = anda::encode(anda::format{64, 7}, x);  // G = 64, M = 7, truncate
-  Eigen::MatrixXf y = t.decode_float();                              // exact decode of the planes
-  double bits = t.bits_per_element();                                // 1 + 7 + 8/64 = 8.125
+  Eigen::MatrixXf x = Eigen::MatrixXf::Random(4, 4096);  // 4 tokens, K = 4096
+  auto t = anda::encode(anda::format{64, 7}, x);         // G = 64, M = 7, truncate
+  Eigen::MatrixXf y = t.decode_float();                  // exact decode of the planes
+  double bits = t.bits_per_element();                    // 1 + 7 + 8/64 = 8.125
 
   Eigen::MatrixXf w = Eigen::MatrixXf::Random(1024, 4096);               // a 4096 -> 1024 layer
   auto W = anda::int_weights::quantize(w, anda::weight_type::int4_sym);  // INT4, FP16 scale/128

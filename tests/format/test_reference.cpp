@@ -195,8 +195,7 @@ TEST_CASE("format.md section 2 properties on random groups", "[reference][proper
       // Dropping planes equals re-encoding with fewer bits, bit for bit.
       for (int fewer = 1; fewer < M; ++fewer) {
         const auto dropped = t.drop_planes(fewer);
-        const auto direct =
-            encode(fmt.with_mantissa(fewer), bits.data(), all_rows, cols, cols);
+        const auto direct = encode(fmt.with_mantissa(fewer), bits.data(), all_rows, cols, cols);
         REQUIRE(std::ranges::equal(dropped.planes(), direct.planes()));
         REQUIRE(std::ranges::equal(dropped.exponents(), direct.exponents()));
       }

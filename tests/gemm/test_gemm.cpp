@@ -175,7 +175,7 @@ TEST_CASE("GeMM group products at FP16 and FP32 rounding ties, up to 2^30", "[ge
   // kernel that rounds p to FP32 before FP16 (double rounding) goes wrong.
   constexpr int G = 256, M = 16;
   std::vector<std::int64_t> targets;
-  for (int e = 11; e <= 30; ++e) {  // p has bit width e + 1
+  for (int e = 11; e <= 30; ++e) {    // p has bit width e + 1
     for (int frac_bits : {11, 24}) {  // ties of FP16 and of FP32
       if (e < frac_bits) continue;
       const std::int64_t tie = ((std::int64_t{0x5A5} << 1) | 1) << (e - frac_bits);
@@ -234,8 +234,8 @@ TEST_CASE("paper mode counts FP16 overflows of group results", "[gemm]") {
 TEST_CASE("a non-finite group (propagate) makes every output of its row NaN", "[gemm]") {
   auto bits = llm_activations(3, 256, 4);
   bits[1 * 256 + 130] = 0x7E00;  // NaN in row 1, group 2
-  const auto X = encode(format{64, 7, rounding::truncate, nonfinite::propagate},
-                                           bits.data(), 3, 256, 256);
+  const auto X =
+      encode(format{64, 7, rounding::truncate, nonfinite::propagate}, bits.data(), 3, 256, 256);
   const auto W = random_weights(weight_type::int4_sym, 20, 256, 128, 1);
   for (const auto* k : runnable_backends()) {
     for (auto mode : {accumulate::fp32, accumulate::paper}) {
@@ -262,8 +262,7 @@ TEST_CASE("GeMM writes into Eigen::Ref blocks and rejects shapes that do not fit
   const auto W_other_k = random_weights(weight_type::int4_sym, 9, 192, 64, 3);
   CHECK_THROWS_WITH(gemm(X, W_other_k), Catch::Contains("K = 128") && Catch::Contains("K = 192"));
   const auto W64 = random_weights(weight_type::int4_sym, 9, 128 * 3, 64, 3);
-  const auto X128 =
-      encode(format{128, 5}, llm_activations(4, 384, 1).data(), 4, 384, 384);
+  const auto X128 = encode(format{128, 5}, llm_activations(4, 384, 1).data(), 4, 384, 384);
   CHECK_THROWS_WITH(gemm(X128, W64), Catch::Contains("Gw = 64") && Catch::Contains("G = 128"));
   Eigen::MatrixXf wrong(3, 9);
   CHECK_THROWS_AS(gemm(X, W, wrong), shape_error);

@@ -26,8 +26,7 @@ TEST_CASE("microxcaling oracle vectors match exactly", "[oracle]") {
     const auto* bits = reinterpret_cast<const std::uint16_t*>(in.data.data());
     const auto* want = reinterpret_cast<const float*>(expected.data.data());
     for (const auto* k : test::runnable_backends()) {
-      const auto t =
-          encode(format{c.G, c.M, c.round}, bits, rows, cols, cols, *k);
+      const auto t = encode(format{c.G, c.M, c.round}, bits, rows, cols, cols, *k);
       std::vector<float> got(rows * cols);
       t.decode_to(got.data(), cols);
       std::size_t mismatches = 0;

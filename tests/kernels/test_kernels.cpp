@@ -12,47 +12,45 @@ using namespace anda::test;
 
 TEST_CASE("every backend's encoder is bit-identical to the scalar reference", "[kernels]") {
   for (const auto* fast : runnable_simd_backends()) {
-  INFO("backend " << fast->name);
-  const std::size_t rows = 5;
-  for (std::size_t cols : {1, 3, 8, 31, 33, 63, 64, 65, 200, 512, 1000}) {
-    const std::size_t stride = cols + 3;  // rows not contiguous
-    // Finite random bit patterns with a few Inf and NaN in row 3 only, so that most groups of
-    // every size are finite (raw random bits would make nearly every wide group non-finite).
-    auto data = random_fp16(rows * stride, std::uint32_t(cols), true);
-    data[3 * stride + cols / 2] = 0x7C00;
-    data[3 * stride + cols - 1] = 0xFE01;
-    const auto llm = llm_activations(1, stride, 9);
-    std::copy(llm.begin(), llm.end(), data.begin() + stride);            // one realistic row
-    std::fill(data.begin() + 2 * stride, data.begin() + 3 * stride, 0);  // one all-zero row
-    for (int G : {8, 16, 32, 64, 128, 256}) {
-      for (int M = 1; M <= 16; ++M) {
-        for (auto round : {rounding::truncate, rounding::nearest_even, rounding::nearest_away}) {
-          const format fmt{G, M, round, nonfinite::propagate};
-          const auto a = encode(fmt, data.data(), rows, cols, stride,
-                                                   kernels::scalar::record);
-          const auto b = encode(fmt, data.data(), rows, cols, stride, *fast);
-          INFO("cols " << cols << " G " << G << " M " << M << " " << to_string(round));
-          REQUIRE(std::ranges::equal(a.planes(), b.planes()));
-          REQUIRE(std::ranges::equal(a.exponents(), b.exponents()));
+    INFO("backend " << fast->name);
+    const std::size_t rows = 5;
+    for (std::size_t cols : {1, 3, 8, 31, 33, 63, 64, 65, 200, 512, 1000}) {
+      const std::size_t stride = cols + 3;  // rows not contiguous
+      // Finite random bit patterns with a few Inf and NaN in row 3 only, so that most groups of
+      // every size are finite (raw random bits would make nearly every wide group non-finite).
+      auto data = random_fp16(rows * stride, std::uint32_t(cols), true);
+      data[3 * stride + cols / 2] = 0x7C00;
+      data[3 * stride + cols - 1] = 0xFE01;
+      const auto llm = llm_activations(1, stride, 9);
+      std::copy(llm.begin(), llm.end(), data.begin() + stride);            // one realistic row
+      std::fill(data.begin() + 2 * stride, data.begin() + 3 * stride, 0);  // one all-zero row
+      for (int G : {8, 16, 32, 64, 128, 256}) {
+        for (int M = 1; M <= 16; ++M) {
+          for (auto round : {rounding::truncate, rounding::nearest_even, rounding::nearest_away}) {
+            const format fmt{G, M, round, nonfinite::propagate};
+            const auto a = encode(fmt, data.data(), rows, cols, stride, kernels::scalar::record);
+            const auto b = encode(fmt, data.data(), rows, cols, stride, *fast);
+            INFO("cols " << cols << " G " << G << " M " << M << " " << to_string(round));
+            REQUIRE(std::ranges::equal(a.planes(), b.planes()));
+            REQUIRE(std::ranges::equal(a.exponents(), b.exponents()));
+          }
         }
+        // Under reject both kernels stop at the same group.
+        const format strict{G, 4};
+        std::size_t where_scalar = 0, where_fast = 0;  // 0: no error
+        try {
+          (void)encode(strict, data.data(), rows, cols, stride, kernels::scalar::record);
+        } catch (const nonfinite_error& e) {
+          where_scalar = 1 + e.row() * 100000 + e.group();
+        }
+        try {
+          (void)encode(strict, data.data(), rows, cols, stride, *fast);
+        } catch (const nonfinite_error& e) {
+          where_fast = 1 + e.row() * 100000 + e.group();
+        }
+        REQUIRE(where_scalar == where_fast);
       }
-      // Under reject both kernels stop at the same group.
-      const format strict{G, 4};
-      std::size_t where_scalar = 0, where_fast = 0;  // 0: no error
-      try {
-        (void)encode(strict, data.data(), rows, cols, stride,
-                                        kernels::scalar::record);
-      } catch (const nonfinite_error& e) {
-        where_scalar = 1 + e.row() * 100000 + e.group();
-      }
-      try {
-        (void)encode(strict, data.data(), rows, cols, stride, *fast);
-      } catch (const nonfinite_error& e) {
-        where_fast = 1 + e.row() * 100000 + e.group();
-      }
-      REQUIRE(where_scalar == where_fast);
     }
-  }
   }
 }
 
@@ -113,8 +111,9 @@ TEST_CASE("the registry: names, CPU features, the default and ANDA_ISA's errors"
   for (const auto* b : all)
     if (b->supported()) best = b;
   CHECK(&kernels::best_backend() == best);
-  CHECK_THROWS_WITH(kernels::require_backend("sse9"),
-                    Catch::StartsWith("ANDA_ISA=sse9 is not a known backend (this build has scalar"));
+  CHECK_THROWS_WITH(
+      kernels::require_backend("sse9"),
+      Catch::StartsWith("ANDA_ISA=sse9 is not a known backend (this build has scalar"));
   for (const auto name : kernels::known_backends)
     if (!kernels::find_backend(name))
       CHECK_THROWS_WITH(kernels::require_backend(name),

@@ -32,13 +32,15 @@ inline void gemm(const activation_tensor& X, const int_weights& W,
                       std::to_string(W.rows()));
   if (opt.threads < 1) throw error("gemm: threads must be at least 1");
   const kernels::backend& k = opt.backend ? *opt.backend : kernels::selected_backend();
-  if (!k.supported()) throw error("gemm: this CPU lacks " + k.missing() + " for " + std::string(k.name));
+  if (!k.supported())
+    throw error("gemm: this CPU lacks " + k.missing() + " for " + std::string(k.name));
   constexpr std::size_t block = packed_weights::block_n;  // threads split at block boundaries
   const std::size_t blocks = (W.rows() + block - 1) / block;
   const std::size_t parts = std::min<std::size_t>(std::size_t(opt.threads), blocks);
   std::vector<gemm_stats> stats(parts);
   if (k.prepare) W.packed();  // once, before the threads start
-  const kernels::int8_activations A = k.prepare ? k.prepare(X, W.type()) : kernels::int8_activations{};
+  const kernels::int8_activations A =
+      k.prepare ? k.prepare(X, W.type()) : kernels::int8_activations{};
   auto run = [&](std::size_t part) {
     const std::size_t b0 = blocks * part / parts, b1 = blocks * (part + 1) / parts;
     k.gemm({&X, &W, k.prepare ? &A : nullptr, opt.mode, b0 * block, std::min(W.rows(), b1 * block),

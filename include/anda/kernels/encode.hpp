@@ -38,10 +38,9 @@ inline activation_tensor encode(const format& fmt, const std::uint16_t* bits, st
 
 // Floats go through FP16 first (two steps, docs/format.md section 3): round to nearest even,
 // overflow to +-Inf, which then follows the non-finite policy.
-inline activation_tensor encode_float(const format& fmt, const float* src, std::size_t rows,
-                                      std::size_t cols, std::size_t stride,
-                                      const kernels::backend& backend =
-                                          kernels::selected_backend()) {
+inline activation_tensor encode_float(
+    const format& fmt, const float* src, std::size_t rows, std::size_t cols, std::size_t stride,
+    const kernels::backend& backend = kernels::selected_backend()) {
   std::vector<std::uint16_t> bits(rows * cols);
   for (std::size_t r = 0; r < rows; ++r)
     backend.float_to_fp16(src + r * stride, &bits[r * cols], cols);

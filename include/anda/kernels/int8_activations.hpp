@@ -1,6 +1,7 @@
 // Activations as the SIMD GeMM kernels read them: the bit-planes of an activation_tensor unpacked
 // once per GeMM call into signed int8 chunks of `chunk_bits` magnitude bits each, so that
-//   a = sum over chunks c of a_c * 2^(chunk_bits * c)   (a_c carries a's sign, |a_c| < 2^chunk_bits)
+//   a = sum over chunks c of a_c * 2^(chunk_bits * c)   (a_c carries a's sign, |a_c| <
+//   2^chunk_bits)
 // and the integer group product p = sum a * w is the same shifted sum of chunk products, exact.
 // A backend picks chunk_bits so that its integer instructions cannot overflow or saturate: 7 for
 // u8 x s8 -> s32 dot products (vpdpbusd, sdot), 6 where u8 x s8 pairs are summed in int16
@@ -74,7 +75,7 @@ struct int8_activations {
         for (int c = 0; c < a.chunks; ++c) {
           const int low = chunk_bits * c, high = std::min(M, low + chunk_bits);
           for (std::size_t byte = 0; byte < G / 8; ++byte) {
-            std::uint64_t eight = 0;  // magnitude bits [low, high) of elements 8 * byte ...
+            std::uint64_t eight = 0;          // magnitude bits [low, high) of elements 8 * byte ...
             for (int b = low; b < high; ++b)  // magnitude bit b is mantissa plane M - 1 - b
               eight |= spread_bits[v.mantissa_plane(M - 1 - b)[byte]] << (b - low);
             std::memcpy(magnitude + 8 * byte, &eight, 8);

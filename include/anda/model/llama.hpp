@@ -31,9 +31,9 @@
 #include "anda/format/error.hpp"
 #include "anda/format/fp16.hpp"
 #include "anda/gemm/gemm.hpp"
+#include "anda/kernels/encode.hpp"
 #include "anda/model/llama_weights.hpp"
 #include "anda/model/precision.hpp"
-#include "anda/kernels/encode.hpp"
 #include "anda/storage/activation_tensor.hpp"
 #include "anda/storage/int_weights.hpp"
 
@@ -336,7 +336,7 @@ class llama_model {
           const detail::row_matrix rm = detail::to_row_major(x);
           const activation_tensor X =
               encode_float(act.format_of(m), rm.data(), std::size_t(rm.rows()),
-                                              std::size_t(rm.cols()), std::size_t(rm.cols()));
+                           std::size_t(rm.cols()), std::size_t(rm.cols()));
           if (lin.packed) {
             gemm(X, *lin.packed, y);
           } else {
