@@ -315,6 +315,8 @@ class llama_model {
     } else if (is_integer(precision_)) {
       out.packed = int_weights::quantize(w, to_weight_type(precision_), std::size_t(weight_group_));
       w = out.packed->dequantize();
+      // The SIMD kernels' layout now, at load time, rather than in the first forward pass.
+      if (kernels::selected_backend().prepare) out.packed->packed();
     }
     out.w = std::move(w);
     return out;
