@@ -214,6 +214,20 @@ TEST_CASE("GeMM group products at FP16 and FP32 rounding ties, up to 2^30", "[ge
   REQUIRE(check_all(X, W, accumulate::fp32) == 0);
 }
 
+TEST_CASE("GeMM ignores set bits in the padded tail of the last group", "[gemm]") {
+  // INT4-asym padding weights are 0 - z, not 0: a kernel that read the tail would differ.
+  const std::size_t T = 3, K = 100, N = 20;
+  const auto bits = llm_activations(T, K, 8);
+  auto X = encode(format{64, 7}, bits.data(), T, K, K);
+  const std::size_t group_bytes = X.fmt().group_bytes();
+  for (std::size_t t = 0; t < T; ++t)
+    for (std::size_t b = 0; b < group_bytes; ++b)  // every plane of group 1: columns 100..127 too
+      X.writable_planes()[(t * 2 + 1) * group_bytes + b] |= (b % 8 >= 4) ? 0xFF : 0x00;
+  const auto W = random_weights(weight_type::int4_asym, N, K, 128, 9);
+  REQUIRE(check_all(X, W, accumulate::fp32) == 0);
+  REQUIRE(check_all(X, W, accumulate::paper) == 0);
+}
+
 TEST_CASE("paper mode counts FP16 overflows of group results", "[gemm]") {
   // 64 x 65504 x 7 overflows FP16; the fp32 mode keeps it.
   const std::vector<std::uint16_t> bits(64, 0x7BFF);

@@ -71,6 +71,9 @@ struct int8_activations {
     for (std::size_t t = 0; t < a.rows; ++t) {
       for (std::size_t g = 0; g < a.groups; ++g) {
         const group_view v = X.group(t, g);
+        // Only the row's real columns: the reference ignores the padded tail of the last group,
+        // whose weights need not be zero (INT4-asym padding is 0 - z).
+        const std::size_t real = std::min(G, X.cols() - g * G);
         spread_plane(v.sign_plane().data(), G, negative);
         for (int c = 0; c < a.chunks; ++c) {
           const int low = chunk_bits * c, high = std::min(M, low + chunk_bits);
@@ -82,7 +85,7 @@ struct int8_activations {
           }
           std::int8_t* out = a.row(c, t) + g * G;
           std::int32_t sum = 0;
-          for (std::size_t i = 0; i < G; ++i) {
+          for (std::size_t i = 0; i < real; ++i) {
             const auto s = std::uint8_t(-negative[i]);  // 0x00 or 0xFF
             const auto value = static_cast<std::int8_t>((magnitude[i] ^ s) + negative[i]);
             out[i] = value;

@@ -54,8 +54,8 @@ class activation_tensor {
   // Raw storage for kernels: groups row-major, each fmt().group_bytes() long; exponents likewise.
   std::span<const std::uint8_t> planes() const { return {planes_.data(), planes_.size()}; }
   std::span<const std::uint8_t> exponents() const { return {exponents_.data(), exponents_.size()}; }
-  // Where encoders write: any planes with exponents <= 31 make a valid tensor, provided the
-  // padded tail of each row's last group stays zero (kernels read whole groups).
+  // Where encoders write: any planes with exponents <= 31 make a valid tensor (the bits of the
+  // padded tail of a row's last group are never read as values).
   std::span<std::uint8_t> writable_planes() { return {planes_.data(), planes_.size()}; }
   std::span<std::uint8_t> writable_exponents() { return {exponents_.data(), exponents_.size()}; }
 

@@ -44,7 +44,9 @@ ANDA_TARGET_VNNI inline int8_activations prepare_vnni(const activation_tensor& X
       for (int c = 0; c < a.chunks; ++c) {
         __m512i sum = _mm512_setzero_si512();
         for (std::size_t w = 0; w * 64 < G; ++w) {
-          const std::size_t lanes = std::min<std::size_t>(64, G - 64 * w);
+          // Only the row's real columns (the padded tail is ignored, as by the reference).
+          const std::size_t real = std::min(G, X.cols() - g * G);
+          const std::size_t lanes = real > 64 * w ? std::min<std::size_t>(64, real - 64 * w) : 0;
           const __mmask64 valid = lanes == 64 ? ~__mmask64{0} : (__mmask64{1} << lanes) - 1;
           __m512i x = _mm512_setzero_si512();
           for (int b = 7 * c; b < std::min(7 * c + 7, M); ++b) {  // magnitude bit b: plane M-1-b

@@ -37,22 +37,7 @@ static_assert(2 * 128 * 127 <= INT16_MAX && 2 * 15 * 127 <= INT16_MAX);
 static_assert(256 * 128 * 127 + 256 * 15 * 127 <= INT32_MAX);
 
 inline int8_activations prepare(const activation_tensor& X, weight_type) {
-  int8_activations a = int8_activations::unpack(X, 7);
-  // unpack() reads whole groups, the reference only the K real columns. An encoder leaves the
-  // padding zero, but any plane bytes make a valid tensor, and INT4-asym padding weights are
-  // 0 - z, not 0: clear the padding and its share of the group sums.
-  const std::size_t K = X.cols(), last = a.groups - 1;
-  for (int c = 0; c < a.chunks; ++c) {
-    for (std::size_t t = 0; t < a.rows && K < a.padded_cols; ++t) {
-      std::int8_t* row = a.row(c, t);
-      std::int32_t& sum = a.sums[(t * a.groups + last) * std::size_t(a.chunks) + std::size_t(c)];
-      for (std::size_t i = K; i < a.padded_cols; ++i) {
-        sum -= row[i];
-        row[i] = 0;
-      }
-    }
-  }
-  return a;
+  return int8_activations::unpack(X, 7);
 }
 
 struct neon_context {
