@@ -1,5 +1,6 @@
 // The README's first example, compiled against the installed or added-as-subdirectory package.
 #include <anda/anda.hpp>
+#include <anda/hw/hwmodel.hpp>
 
 #include <cstdio>
 
@@ -13,8 +14,16 @@ int main() {
   auto W = anda::int_weights::quantize(w, anda::weight_type::int4_sym);  // INT4, FP16 scale/128
   Eigen::MatrixXf out = anda::gemm(t, W);  // exact FP-INT GeMM: 4 x 1024
 
+  // The cost model (anda::hwmodel): Anda [7,6,6,6] on LLaMA-2-7B, against FP-FP.
+  const auto shape = anda::hw::find_preset("llama2-7b");
+  if (!shape) return 1;
+  const auto c = anda::hw::compare(*shape, {7, 6, 6, 6}, anda::hw::run_config{});
+  const double speedup = c.ratio(anda::hw::design::anda).speedup;
+
   const float err = (x - y).cwiseAbs().maxCoeff();
-  std::printf("consumer: %.3f bits/element, max error %g, output %ld x %ld\n", bits, err,
-              long(out.rows()), long(out.cols()));
-  return err < 1.0f / 64 && bits == 8.125 && out.rows() == 4 && out.cols() == 1024 ? 0 : 1;
+  std::printf("consumer: %.3f bits/element, max error %g, output %ld x %ld, Anda speedup %.2fx\n",
+              bits, err, long(out.rows()), long(out.cols()), speedup);
+  return err < 1.0f / 64 && bits == 8.125 && out.rows() == 4 && out.cols() == 1024 && speedup > 1
+             ? 0
+             : 1;
 }

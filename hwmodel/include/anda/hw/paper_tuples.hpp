@@ -1,5 +1,5 @@
 // The precision tuples [M_qkv, M_o, M_u, M_d] found by the paper's adaptive search (Fig. 14,
-// decoded and validated against Table II's BOPs in paper.md §4.4), as data for what-if runs.
+// decoded and validated against Table II's BOPs in docs/paper.md §4.4), as data for what-if runs.
 #pragma once
 
 #include <array>

@@ -35,7 +35,7 @@ struct model_shape {
 
 // Preset shapes. Sources: OPT paper arXiv:2205.01068 Table 1 and the HF facebook/opt-* configs;
 // LLaMA arXiv:2302.13971; the HF meta-llama Llama-2 and Meta-Llama-3-8B config.json files
-// (paper.md §7; LLaMA-2-70B and LLaMA-3-8B use grouped-query attention with 8 k/v heads).
+// (docs/paper.md §7; LLaMA-2-70B and LLaMA-3-8B use grouped-query attention with 8 k/v heads).
 inline std::vector<model_shape> model_presets() {
   auto opt = [](std::string n, std::int64_t d, std::int64_t l, std::int64_t h) {
     return model_shape{std::move(n), family::opt, d, 4 * d, l, h, h, d / h};
@@ -82,7 +82,7 @@ enum class phase { prefill, decode };
 // The FP-INT GeMMs of one forward pass over `tokens` tokens (prefill: all tokens at once; decode:
 // one step, T = 1, whatever the context length, since these GeMMs do not depend on it).
 // q/k/v are one GeMM with N = heads x head_dim + 2 kv_dim (they share the input A_qkv); LLaMA's
-// gate and up share A_u and are one GeMM with N = 2 ffn (paper.md §4.1: Table II reproduces only
+// gate and up share A_u and are one GeMM with N = 2 ffn (docs/paper.md §4.1: Table II reproduces only
 // with the gate counted under M_u).
 inline std::vector<gemm> model_gemms(const model_shape& s, std::int64_t tokens) {
   const std::int64_t up_n = s.fam == family::llama ? 2 * s.ffn : s.ffn;
@@ -106,7 +106,7 @@ inline std::array<double, 4> module_macs_per_token(const model_shape& s) {
 // A precision tuple [M_qkv, M_o, M_u, M_d], one mantissa length per module for all layers.
 using mantissa_tuple = std::array<int, 4>;
 
-// MAC-weighted mean mantissa M_w of a tuple on a model (paper.md §6.1).
+// MAC-weighted mean mantissa M_w of a tuple on a model (docs/paper.md §6.1).
 inline double mean_mantissa(const model_shape& s, const mantissa_tuple& m) {
   const auto macs = module_macs_per_token(s);
   double num = 0, den = 0;

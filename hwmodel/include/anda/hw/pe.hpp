@@ -39,7 +39,7 @@ struct pe_model {
   bool needs_compressor;  // owns a run-time FP16 -> grouped converter (BPC) at the array output
 };
 
-// Paper Fig. 15 (decoded in paper.md §5.3): Anda PE area efficiency 69.45/(M+1) and energy
+// Paper Fig. 15 (decoded in docs/paper.md §5.3): Anda PE area efficiency 69.45/(M+1) and energy
 // efficiency 80.33/(M+1) relative to FP-FP, fitted to all 20 points within 0.07 %. With the Anda
 // throughput 16/(M+1) this is a PE of 16/69.45 = 0.2304 the FP-FP area and 16/80.33 = 0.1992 its
 // power.
