@@ -1,4 +1,4 @@
-// Tokens/s of `anda eval`'s forward pass on tiny-llama-en (../shared/models): the FP32 path
+// Tokens/s of `anda eval`'s forward pass on tiny-llama-en (tests/data/models): the FP32 path
 // against Anda [7,6,6,6] activations with INT4 g128 weights (the exact FP-INT GeMM), in the same
 // run; W4A16 (FP16 activations, dequantized INT4 weights on Eigen) for reference. One thread, a
 // few windows of 256 tokens per iteration, the perplexity included (head and log-softmax in FP32).
@@ -23,7 +23,7 @@ namespace {
 
 using namespace anda::model;
 
-const std::string model_dir = std::string(ANDA_SHARED_DIR) + "/models/tiny-llama-en";
+const std::string model_dir = std::string(ANDA_TEST_DATA_DIR) + "/models/tiny-llama-en";
 constexpr std::size_t windows = 4;
 
 const std::vector<std::int32_t>& tokens() {

@@ -2,12 +2,12 @@
 """Writes the fuzzers' seed corpora (standard library only).
 
 safetensors: small valid files of every dtype (with metadata, empty and scalar tensors) and the
-header of each shared checkpoint file with its data section cut (realistic JSON to mutate).
-npy: the small oracle .npy files. hf_config: the shared config.json files.
+header of each test-data checkpoint file with its data section cut (realistic JSON to mutate).
+npy: the small oracle .npy files. hf_config: the test-data config.json files.
 """
 import json, os, struct, sys
 
-shared, out = sys.argv[1], sys.argv[2]
+data, out = sys.argv[1], sys.argv[2]
 
 
 def st(tensors, metadata=None):
@@ -37,7 +37,7 @@ put("safetensors", "empty_and_scalar", st([("e", "F32", [0, 5], b""), ("s", "F16
 put("safetensors", "no_tensors", st([], {"format": "pt"}))
 put("safetensors", "llama_names", st([("model.layers.0.self_attn.q_proj.weight", "F16", [2, 2], f16[:8]),
                                       ("model.norm.weight", "BF16", [2], bf16[:4])]))
-models = os.path.join(shared, "models")
+models = os.path.join(data, "models")
 for model in sorted(os.listdir(models)):
     for fn in sorted(os.listdir(os.path.join(models, model))):
         path = os.path.join(models, model, fn)
@@ -48,7 +48,7 @@ for model in sorted(os.listdir(models)):
         if fn == "config.json":
             with open(path, "rb") as f:
                 put("hf_config", model + ".json", f.read())
-oracles = os.path.join(shared, "oracles", "mx")
+oracles = os.path.join(data, "oracles", "mx")
 small = sorted(fn for fn in os.listdir(oracles)
                if fn.endswith(".npy") and os.path.getsize(os.path.join(oracles, fn)) <= 20000)
 for fn in small[:8]:

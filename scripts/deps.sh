@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages that anda builds, tests and benchmarks with;
 # `deps.sh python` adds those of the Python module and its tests (pybind11, NumPy, pytest, PyTorch).
+# Recommends stay out (PyTorch's would bring Qt and GStreamer); the one recommend the build needs is
+# named: oneDNN's CMake config looks for OpenCL, which libdnnl-dev only recommends.
 set -euo pipefail
 pkgs=(build-essential cmake ninja-build libeigen3-dev catch2 libbenchmark-dev libboost-dev
-      libcli11-dev nlohmann-json3-dev libdnnl-dev)
+      libcli11-dev nlohmann-json3-dev libdnnl-dev ocl-icd-opencl-dev)
 if [ "${1:-}" = python ]; then
   pkgs+=(python3 python3-dev pybind11-dev python3-numpy python3-pytest python3-torch)
 fi
@@ -12,5 +14,5 @@ for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets in fuzz/ (clang, ASan + UBSan) and runs each for a bounded time,
-# seeded from the shared checkpoints, configs and oracle .npy files; prints executions and
+# seeded from the test-data checkpoints, configs and oracle .npy files; prints executions and
 # findings. Not part of CI (scripts/test.sh): run it by hand.
 #   scripts/fuzz.sh [seconds per target, default 60] [targets..., default all]
 set -euo pipefail
@@ -9,7 +9,6 @@ seconds=${1:-60}
 shift || true
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(safetensors npy hf_config)
-shared=${ANDA_SHARED_DIR:-$(cd .. && pwd)/shared}
 out=build/fuzz
 
 # clang with libFuzzer's runtime (Debian: libclang-rt-<version>-dev).
@@ -24,7 +23,7 @@ fi
 
 mkdir -p "$out"
 rm -rf "$out/seeds"
-python3 fuzz/make_seeds.py "$shared" "$out/seeds"
+python3 fuzz/make_seeds.py tests/data "$out/seeds"
 flags=(-std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
        -fno-omit-frame-pointer -Iinclude -isystem /usr/include/eigen3)
 

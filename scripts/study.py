@@ -13,7 +13,7 @@ import sys
 
 p = argparse.ArgumentParser()
 p.add_argument("--anda", default="build/release/tools/anda")
-p.add_argument("--model", default="../shared/models/tiny-llama-en")
+p.add_argument("--model", default="tests/data/models/tiny-llama-en")
 p.add_argument("--windows", type=int, default=64, help="held-out windows per evaluation")
 p.add_argument("--calib-windows", type=int, default=16)
 p.add_argument("--threads", type=int, default=2)

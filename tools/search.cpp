@@ -1,8 +1,8 @@
 // `anda search`: the adaptive precision search (Algorithm 1) on a real model: the cheapest tuple
 // [M_qkv, M_o, M_u, M_d] whose calibration perplexity stays within the tolerance of the model
 // with FP16 activations (same weights), then that tuple's perplexity on the held-out tokens.
+#include <anda/hw/hwmodel.hpp>
 #include <anda/search/precision_search.hpp>
-#include <hwmodel/hwmodel.hpp>
 
 #include <nlohmann/json.hpp>
 

@@ -2,8 +2,8 @@
 // the analytical model in hwmodel/ (no data is touched; runs in milliseconds).
 // Default: LLaMA-2-7B, prefill of 2048 tokens, the paper's WikiText2 tuples (0.1 % and 1 %) and a
 // sweep of uniform M = 4..13, against every baseline, as a table.
+#include <anda/hw/hwmodel.hpp>
 #include <anda/model/precision.hpp>
-#include <hwmodel/hwmodel.hpp>
 
 #include <algorithm>
 #include <cmath>

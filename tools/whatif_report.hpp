@@ -3,7 +3,7 @@
 // (anda.whatif returns this very object as a dict), so the two cannot drift apart.
 #pragma once
 
-#include <hwmodel/hwmodel.hpp>
+#include <anda/hw/hwmodel.hpp>
 
 #include <nlohmann/json.hpp>
 

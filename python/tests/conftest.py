@@ -1,10 +1,16 @@
-"""Shared fixtures of the Python tests: where ../shared and the `anda` tool are (set by ctest)."""
+"""Shared fixtures of the Python tests: where the test data (tests/data) and the `anda` tool are (set by ctest)."""
 
 import os
 import subprocess
 from pathlib import Path
 
 import pytest
+
+import seeds
+
+
+def pytest_report_header(config):
+    return f"test seed {seeds.SEED} (ANDA_TEST_SEED={seeds.SEED} replays it)"
 
 
 def _env_path(name):
@@ -15,8 +21,8 @@ def _env_path(name):
 
 
 @pytest.fixture(scope="session")
-def shared_dir():
-    return _env_path("ANDA_SHARED_DIR")
+def data_dir():
+    return _env_path("ANDA_TEST_DATA_DIR")
 
 
 @pytest.fixture(scope="session")

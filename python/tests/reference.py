@@ -1,4 +1,4 @@
-"""An independent reference of the Anda format, written from ../shared/design/format.md in integer
+"""An independent reference of the Anda format, written from docs/format.md in integer
 arithmetic on the FP16 bit fields (numpy, vectorized), and the tests' data. The tests hold the
 binding to it."""
 

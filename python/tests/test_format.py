@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import anda
+import seeds
 from reference import encode_decode, finite_fp16_values, llm_rows, same_bits
 
 ROUNDINGS = ["truncate", "nearest_even", "nearest_away"]
@@ -20,15 +21,15 @@ def assert_same(actual, expected):
     assert np.array_equal(actual[~nan].view(np.uint32), expected[~nan].view(np.uint32))
 
 
-def mx_cases(shared_dir):
-    folder = shared_dir / "oracles" / "mx"
+def mx_cases(data_dir):
+    folder = data_dir / "oracles" / "mx"
     manifest = json.loads((folder / "manifest.json").read_text())
     return [(c, np.load(folder / c["input"]), np.load(folder / c["expected"]))
             for c in manifest["cases"]]
 
 
-def test_every_microxcaling_case(shared_dir):
-    cases = mx_cases(shared_dir)
+def test_every_microxcaling_case(data_dir):
+    cases = mx_cases(data_dir)
     assert len(cases) == 20
     for case, x, expected in cases:
         assert x.dtype == np.float16 and expected.dtype == np.float32
@@ -45,9 +46,9 @@ def test_every_microxcaling_case(shared_dir):
         assert np.array_equal(t.decode(np.float16), expected.astype(np.float16)), case["id"]
 
 
-def test_reference_agrees_with_microxcaling(shared_dir):
+def test_reference_agrees_with_microxcaling(data_dir):
     # The reference of these tests is itself checked against the external oracle.
-    for case, x, expected in mx_cases(shared_dir):
+    for case, x, expected in mx_cases(data_dir):
         assert np.array_equal(encode_decode(x, case["G"], case["M"], case["rounding"]), expected)
 
 
@@ -70,7 +71,7 @@ def test_every_finite_fp16_value_under_fixed_maxima(rounding):
 
 @pytest.mark.parametrize("group", [8, 16, 32, 64, 128, 256])
 def test_shuffled_fp16_values_every_group_size(group):
-    rng = np.random.default_rng(group)
+    rng = seeds.rng(group)
     values = rng.permutation(finite_fp16_values())
     x = values[: values.size // 256 * 256].reshape(-1, 256)
     for rounding in ROUNDINGS:
@@ -81,7 +82,7 @@ def test_shuffled_fp16_values_every_group_size(group):
 
 @pytest.mark.parametrize("K", [1, 2, 3, 7, 15, 17, 63, 65, 200, 4096])
 def test_awkward_lengths_and_float32_input(K):
-    rng = np.random.default_rng(K)
+    rng = seeds.rng(K)
     x = llm_rows(rng, 5, K)
     expected = encode_decode(x.astype(np.float16), 64, 5)  # float32 -> FP16 (nearest even) first
     assert same_bits(anda.quantize(x, mantissa=5), expected)
@@ -126,7 +127,7 @@ def test_nonfinite_policies():
 
 
 def test_shapes_layouts_and_empty_arrays():
-    rng = np.random.default_rng(7)
+    rng = seeds.rng(7)
     x = llm_rows(rng, 24, 96).reshape(2, 3, 4, 96)
     y = anda.quantize(x, group=32, mantissa=6)
     assert y.shape == x.shape and y.dtype == np.float32
@@ -186,7 +187,7 @@ def test_bad_arguments():
 
 @pytest.mark.parametrize("group,mantissa", [(8, 1), (16, 5), (64, 7), (128, 11), (256, 16)])
 def test_planes_and_exponents_are_the_storage(group, mantissa):
-    rng = np.random.default_rng(group + mantissa)
+    rng = seeds.rng(group + mantissa)
     x = llm_rows(rng, 6, 3 * group - 5).astype(np.float16)
     t = anda.encode(x, group=group, mantissa=mantissa)
     groups = 3
@@ -219,7 +220,7 @@ def test_planes_and_exponents_are_the_storage(group, mantissa):
 
 
 def test_drop_planes_is_truncation_to_fewer_bits():
-    rng = np.random.default_rng(3)
+    rng = seeds.rng(3)
     x = llm_rows(rng, 4, 320)
     t = anda.encode(x, mantissa=12)
     for m in range(1, 13):
@@ -234,7 +235,7 @@ def test_drop_planes_is_truncation_to_fewer_bits():
 
 
 def test_decode_into_out_arrays():
-    rng = np.random.default_rng(9)
+    rng = seeds.rng(9)
     x = llm_rows(rng, 8, 130)
     y = anda.quantize(x, mantissa=6)
     out = np.full_like(x, 7.0)

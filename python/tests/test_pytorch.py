@@ -1,11 +1,12 @@
 # Tests of anda.pytorch (Anda hooks on a PyTorch LLaMA) and of the PyTorch examples in
 # examples/python: the hooks feed each Linear exactly anda.quantize of its input, and the
 # tiny-llama-en perplexity in PyTorch reproduces `anda eval` (FP32, Anda, INT4 weights).
-# Environment (set by ctest): PYTHONPATH=<build>/python, ANDA_SHARED_DIR (the folder with
+# Environment (set by ctest): PYTHONPATH=<build>/python, ANDA_TEST_DATA_DIR (the folder with
 # models/) and ANDA_TOOL (the built `anda` command), through conftest.py's fixtures.
 import json
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +21,14 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "python"
 sys.path.insert(0, str(EXAMPLES))
 
 import tiny_llama  # noqa: E402
+import seeds  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def seeded_torch(request):
+    """torch's global generator (layer init, randn) seeded per test, whatever ran before."""
+    torch.manual_seed(seeds.torch_seed(zlib.crc32(request.node.name.encode())))
+
 
 TUPLE = (7, 5, 4, 3)  # distinct M per module input, all <= 8 (exact in bfloat16 too)
 EXPECTED_M = {"q_proj": 7, "k_proj": 7, "v_proj": 7, "o_proj": 5, "gate_proj": 4, "up_proj": 4,
@@ -63,7 +72,7 @@ class Toy(torch.nn.Module):
 
 def toy_inputs(model, shape, dtype, seed=0):
     """Random inputs with outliers (a spread of magnitudes), one per Linear, [*shape, K]."""
-    g = torch.Generator().manual_seed(seed)
+    g = torch.Generator().manual_seed(seeds.torch_seed(seed))
     inputs = {}
     for name, m in model.linears().items():
         size = (*shape, m.in_features)
@@ -143,7 +152,7 @@ def test_remove_restores_tiny_llama_logits():
     config = tiny_llama.LlamaConfig(dict(
         hidden_size=64, intermediate_size=96, num_hidden_layers=2, num_attention_heads=4,
         num_key_value_heads=2, vocab_size=50, tie_word_embeddings=True))
-    torch.manual_seed(0)
+    torch.manual_seed(seeds.torch_seed(0))
     model = tiny_llama.LlamaForCausalLM(config).eval()
     tokens = torch.randint(0, 50, (2, 12))
     with torch.no_grad():
@@ -266,12 +275,12 @@ def test_bad_inputs_raise_naming_the_layer():
 
 
 # ---------------------------------------------------------------------------------------------
-# The checkpoints in ANDA_SHARED_DIR/models; tiny-llama-en against `anda eval` (ANDA_TOOL)
+# The checkpoints in ANDA_TEST_DATA_DIR/models; tiny-llama-en against `anda eval` (ANDA_TOOL)
 
 
 @pytest.fixture(scope="module")
-def model_dir(shared_dir):
-    return shared_dir / "models" / "tiny-llama-en"
+def model_dir(data_dir):
+    return data_dir / "models" / "tiny-llama-en"
 
 
 @pytest.fixture(scope="module")
@@ -298,8 +307,8 @@ def fp32_run(tiny):
     return tiny_llama.perplexity(model, tokens, windows=4)
 
 
-def test_tiny_llama_gqa_bf16_tied_matches_reference_logits(shared_dir):
-    folder = shared_dir / "models" / "tiny-gqa-random"
+def test_tiny_llama_gqa_bf16_tied_matches_reference_logits(data_dir):
+    folder = data_dir / "models" / "tiny-gqa-random"
     model = tiny_llama.load_llama(folder)
     assert model.lm_head.weight is model.model.embed_tokens.weight
     tokens = tiny_llama.read_tokens(folder / "ref_tokens.i32")

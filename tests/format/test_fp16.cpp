@@ -9,6 +9,7 @@
 #include <bit>
 #include <cmath>
 #include <random>
+#include "seed.hpp"
 
 using anda::fp16;
 
@@ -49,7 +50,7 @@ TEST_CASE("fp16::from_float rounds to nearest even at every FP16 boundary", "[fp
 }
 
 TEST_CASE("fp16::from_float on random floats, overflow, Inf and NaN", "[fp16]") {
-  std::mt19937 rng(7);
+  auto rng = anda::test::test_rng(7);
   for (int i = 0; i < 2'000'000; ++i) {
     const float x = std::bit_cast<float>(static_cast<std::uint32_t>(rng()));
     if (std::isnan(x)) continue;

@@ -1,5 +1,5 @@
 // The reference encoder on realistic data (against exact rationals), the edge cases of
-// format.md, and the properties of its section 2.
+// docs/format.md, and the properties of its section 2.
 #include <catch2/catch.hpp>
 
 #include <anda/format/reference.hpp>
@@ -164,7 +164,7 @@ TEST_CASE("non-finite inputs: reject names row and group, propagate decodes to N
   CHECK(nan_group.array().isNaN().all());  // one group of 64 holds the Inf: all of it is NaN
 }
 
-TEST_CASE("format.md section 2 properties on random groups", "[reference][properties]") {
+TEST_CASE("docs/format.md section 2 properties on random groups", "[reference][properties]") {
   const std::size_t rows = 64, cols = 256;
   auto bits = random_fp16(rows * cols, 5, true);
   const auto llm = llm_activations(rows, cols, 6);

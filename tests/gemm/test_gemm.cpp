@@ -24,7 +24,7 @@ const weight_type all_weight_types[] = {weight_type::int4_sym, weight_type::int4
 // Random weights of the type's full range (extremes included), random zero points and scales.
 int_weights random_weights(weight_type type, std::size_t N, std::size_t K, std::size_t Gw,
                            std::uint32_t seed) {
-  std::mt19937 rng(seed);
+  auto rng = anda::test::test_rng(seed);
   const int lo = type == weight_type::int4_sym ? -8 : type == weight_type::int4_asym ? 0 : -128;
   const int hi = type == weight_type::int4_sym ? 7 : type == weight_type::int4_asym ? 15 : 127;
   std::uniform_int_distribution<int> q(lo, hi), z(0, 15);

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <random>
+#include "seed.hpp"
 
 using namespace anda;
 
@@ -35,7 +36,7 @@ TEST_CASE("bits_per_element matches the bytes held, plain and packed", "[weights
 TEST_CASE("the packed layout holds every code where the kernels read it, padding w = 0",
           "[weights]") {
   for (auto type : {weight_type::int4_sym, weight_type::int4_asym, weight_type::int8_sym}) {
-    std::mt19937 rng(5);
+    auto rng = anda::test::test_rng(5);
     const std::size_t N = 21, K = 300;
     const Eigen::MatrixXf w = Eigen::MatrixXf::Random(N, K);
     const auto W = int_weights::quantize(w, type, 64);
@@ -62,7 +63,7 @@ TEST_CASE("the packed layout holds every code where the kernels read it, padding
 }
 
 TEST_CASE("a scale group of any size at or above K is per channel", "[weights]") {
-  std::mt19937 rng(3);
+  auto rng = anda::test::test_rng(3);
   std::normal_distribution<float> gauss;
   Eigen::MatrixXf w(5, 48);
   for (Eigen::Index i = 0; i < w.size(); ++i) w(i) = gauss(rng);
@@ -76,7 +77,7 @@ TEST_CASE("a scale group of any size at or above K is per channel", "[weights]")
 
 TEST_CASE("from_quantized keeps q, z and scales and refuses what is out of range", "[weights]") {
   const std::size_t N = 19, K = 300, Gw = 128, KG = 3;
-  std::mt19937 rng(1);
+  auto rng = anda::test::test_rng(1);
   std::vector<std::int8_t> q(N * K);
   for (auto& v : q) v = std::int8_t(int(rng() % 16));
   std::vector<std::uint8_t> z(N * KG);
@@ -124,7 +125,7 @@ TEST_CASE("from_quantized keeps q, z and scales and refuses what is out of range
 }
 
 TEST_CASE("round-to-nearest quantization stays within half a step", "[weights]") {
-  std::mt19937 rng(4);
+  auto rng = anda::test::test_rng(4);
   std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
   Eigen::MatrixXf w = Eigen::MatrixXf::NullaryExpr(33, 260, [&] { return uniform(rng); });
   w(4, 17) = 9.0f;  // an outlier channel group

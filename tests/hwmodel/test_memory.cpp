@@ -1,8 +1,8 @@
 // Memory hierarchy, roofline and compressor: first-principles behaviour of the tiling model.
+#include <anda/hw/accelerator.hpp>
+#include <anda/hw/compressor.hpp>
+#include <anda/hw/memory.hpp>
 #include <catch2/catch.hpp>
-#include <hwmodel/accelerator.hpp>
-#include <hwmodel/compressor.hpp>
-#include <hwmodel/memory.hpp>
 
 using namespace anda::hw;
 

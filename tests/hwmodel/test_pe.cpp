@@ -1,12 +1,12 @@
 // PE level, paper Fig. 15: the Anda efficiency law and the fixed-precision PE rows.
+#include <anda/hw/pe.hpp>
 #include <catch2/catch.hpp>
-#include <hwmodel/pe.hpp>
 
 #include <cmath>
 
 using namespace anda::hw;
 
-// Paper Fig. 15 (paper.md §5.3): Anda PE efficiencies relative to FP-FP for M = 13 .. 4.
+// Paper Fig. 15 (docs/paper.md §5.3): Anda PE efficiencies relative to FP-FP for M = 13 .. 4.
 TEST_CASE("Fig. 15: Anda PE area and energy efficiency per M, within 1 %", "[hwmodel][pe]") {
   struct point {
     int m;

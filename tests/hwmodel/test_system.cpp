@@ -1,9 +1,9 @@
 // System level, paper Fig. 16 (geometric means over the nine models, WikiText2 tuples, prefill of
 // 2048 tokens) and Fig. 17 (energy breakdown, LLaMA-13B). The paper's numbers are in the tests;
 // the model's are computed. Tolerances: 5 % (relative) for Fig. 16, 3 points for Fig. 17.
+#include <anda/hw/comparison.hpp>
+#include <anda/hw/paper_tuples.hpp>
 #include <catch2/catch.hpp>
-#include <hwmodel/comparison.hpp>
-#include <hwmodel/paper_tuples.hpp>
 
 #include <map>
 #include <utility>
@@ -52,7 +52,7 @@ TEST_CASE("Fig. 16: Anda speedup, area and energy efficiency (geomean of 9 model
   CHECK(a1.area_eff == Approx(4.03).epsilon(0.05));
   CHECK(a01.energy_eff == Approx(3.07).epsilon(0.05));
   CHECK(a1.energy_eff == Approx(3.16).epsilon(0.05));
-  // The pure (M+1) cycle law sits ~2 % below the paper's speedups (paper.md §5.5); it must not
+  // The pure (M+1) cycle law sits ~2 % below the paper's speedups (docs/paper.md §5.5); it must not
   // be above them (no hidden stall model).
   CHECK(a01.speedup < 2.14);
   CHECK(a1.speedup < 2.49);
@@ -172,6 +172,6 @@ TEST_CASE("system area: Table III total and the derived FP-FP chip", "[hwmodel][
   const technology t{};
   // Table III: Anda total 2.17 mm2 (its rows sum to 2.21; the model sums the rows): within 2 %.
   CHECK(chip_area_mm2(design::anda, t) == Approx(2.17).epsilon(0.02));
-  // paper.md §5.5: FP-FP system about 3.5 mm2 (MXU 0.41/0.2304 = 1.78 mm2 + the same SRAM).
+  // docs/paper.md §5.5: FP-FP system about 3.5 mm2 (MXU 0.41/0.2304 = 1.78 mm2 + the same SRAM).
   CHECK(chip_area_mm2(design::fp_fp, t) == Approx(3.5).epsilon(0.02));
 }

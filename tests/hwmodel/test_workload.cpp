@@ -1,10 +1,10 @@
 // Workloads: preset shapes, MAC counts, BOPs reduction for every Fig. 14 tuple (Table II), and the
 // HF config.json reader.
+#include <anda/hw/hf_config.hpp>
+#include <anda/hw/paper_tuples.hpp>
+#include <anda/hw/technology.hpp>
+#include <anda/hw/workload.hpp>
 #include <catch2/catch.hpp>
-#include <hwmodel/hf_config.hpp>
-#include <hwmodel/paper_tuples.hpp>
-#include <hwmodel/technology.hpp>
-#include <hwmodel/workload.hpp>
 #include <nlohmann/json.hpp>
 
 #include <stdexcept>
@@ -20,8 +20,9 @@ double per_token_macs(const model_shape& s) {
 }
 }  // namespace
 
-TEST_CASE("presets: MACs per token of the paper's models (paper.md §7)", "[hwmodel][workload]") {
-  // Derived table in paper.md §7 (standard HF shapes), within 0.1 %.
+TEST_CASE("presets: MACs per token of the paper's models (docs/paper.md §7)",
+          "[hwmodel][workload]") {
+  // Derived table in docs/paper.md §7 (standard HF shapes), within 0.1 %.
   const std::pair<const char*, double> paper[] = {
       {"opt-1.3b", 1.208e9},  {"opt-2.7b", 2.517e9},   {"opt-6.7b", 6.442e9},
       {"opt-13b", 12.583e9},  {"opt-30b", 29.595e9},   {"llama-7b", 6.476e9},
@@ -32,7 +33,7 @@ TEST_CASE("presets: MACs per token of the paper's models (paper.md §7)", "[hwmo
     REQUIRE(s.has_value());
     CHECK(per_token_macs(*s) == Approx(macs).epsilon(0.001));
   }
-  // Module shares of LLaMA-2-7B: 0.2487, 0.0829, 0.4456, 0.2228 (paper.md §7).
+  // Module shares of LLaMA-2-7B: 0.2487, 0.0829, 0.4456, 0.2228 (docs/paper.md §7).
   const auto m = module_macs_per_token(*find_preset("llama2-7b"));
   const double total = m[0] + m[1] + m[2] + m[3];
   CHECK(m[0] / total == Approx(0.2487).margin(5e-4));

@@ -1,4 +1,4 @@
-// Every case of ../shared/oracles/mx (microxcaling) reproduced exactly through the library.
+// Every case of tests/data/oracles/mx (microxcaling) reproduced exactly through the library.
 #include <catch2/catch.hpp>
 
 #include <anda/io/npy.hpp>

@@ -1,4 +1,4 @@
-// config.json reader: both shared configs (new and old spellings), the documented defaults, and
+// config.json reader: both test-data configs (new and old spellings), the documented defaults, and
 // one clear error per missing key or unsupported option.
 #include <catch2/catch.hpp>
 
@@ -17,7 +17,7 @@ using nlohmann::json;
 
 namespace {
 
-const std::filesystem::path shared = ANDA_SHARED_DIR;
+const std::filesystem::path data = ANDA_TEST_DATA_DIR;
 
 std::string config_error(const json& j) {
   try {
@@ -35,8 +35,8 @@ json with(json j, const std::string& key, const json& value) {
 
 }  // namespace
 
-TEST_CASE("hf_config: tiny-llama-en (dtype, rope_parameters)", "[hf_config][shared]") {
-  const auto c = read_llama_config(shared / "models/tiny-llama-en");
+TEST_CASE("hf_config: tiny-llama-en (dtype, rope_parameters)", "[hf_config][data]") {
+  const auto c = read_llama_config(data / "models/tiny-llama-en");
   CHECK(c.hidden_size == 384);
   CHECK(c.num_layers == 8);
   CHECK(c.num_heads == 6);
@@ -52,8 +52,8 @@ TEST_CASE("hf_config: tiny-llama-en (dtype, rope_parameters)", "[hf_config][shar
 }
 
 TEST_CASE("hf_config: tiny-gqa-random (torch_dtype, top-level rope_theta, GQA, tied)",
-          "[hf_config][shared]") {
-  const auto c = read_llama_config(shared / "models/tiny-gqa-random/config.json");
+          "[hf_config][data]") {
+  const auto c = read_llama_config(data / "models/tiny-gqa-random/config.json");
   CHECK(c.hidden_size == 256);
   CHECK(c.num_layers == 2);
   CHECK(c.num_heads == 8);

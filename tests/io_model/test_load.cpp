@@ -1,4 +1,4 @@
-// The LLaMA loader: both shared models (shapes, config, values against an independent decode of
+// The LLaMA loader: both test-data models (shapes, config, values against an independent decode of
 // the file bytes) and crafted checkpoints with a missing, misshapen or unexpected tensor.
 #include <catch2/catch.hpp>
 
@@ -18,7 +18,7 @@ using namespace anda_test;
 
 namespace {
 
-const std::filesystem::path shared = ANDA_SHARED_DIR;
+const std::filesystem::path data = ANDA_TEST_DATA_DIR;
 
 // Element i of an F16 tensor, read straight from the shard (own header parse; FP16 by definition).
 float f16_from_file(const std::filesystem::path& file, const std::string& name, std::size_t i) {
@@ -48,8 +48,8 @@ std::string load_error(const std::filesystem::path& dir) {
 
 }  // namespace
 
-TEST_CASE("load_llama: tiny-llama-en, sharded F16, untied", "[load][shared]") {
-  const auto dir = shared / "models/tiny-llama-en";
+TEST_CASE("load_llama: tiny-llama-en, sharded F16, untied", "[load][data]") {
+  const auto dir = data / "models/tiny-llama-en";
   const auto w = load_llama(dir);
   CHECK(w.config.hidden_size == 384);
   REQUIRE(w.layers.size() == 8);
@@ -83,8 +83,8 @@ TEST_CASE("load_llama: tiny-llama-en, sharded F16, untied", "[load][shared]") {
         f16_from_file(s1, "model.layers.0.self_attn.q_proj.weight", 383 * 384));
 }
 
-TEST_CASE("load_llama: tiny-gqa-random, BF16, GQA, tied embeddings", "[load][shared]") {
-  const auto w = load_llama(shared / "models/tiny-gqa-random");
+TEST_CASE("load_llama: tiny-gqa-random, BF16, GQA, tied embeddings", "[load][data]") {
+  const auto w = load_llama(data / "models/tiny-gqa-random");
   CHECK(w.config.num_kv_heads == 2);
   REQUIRE(w.layers.size() == 2);
   CHECK(w.layers[1].q_proj.rows() == 256);

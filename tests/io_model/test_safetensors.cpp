@@ -1,4 +1,4 @@
-// safetensors reader: exact decoding of F16/BF16/F32, the shared checkpoints against an
+// safetensors reader: exact decoding of F16/BF16/F32, the test-data checkpoints against an
 // independent decode of their bytes, and one test per way a file or an index can be wrong.
 #include <catch2/catch.hpp>
 
@@ -22,7 +22,7 @@ using namespace anda_test;
 
 namespace {
 
-const std::filesystem::path shared = ANDA_SHARED_DIR;
+const std::filesystem::path data = ANDA_TEST_DATA_DIR;
 
 safetensors_file parse(const std::vector<std::uint8_t>& bytes) {
   return safetensors_file::parse(bytes, "crafted.safetensors");
@@ -274,8 +274,8 @@ TEST_CASE("safetensors: every way a file can lie or break is one clear error", "
   }
 }
 
-TEST_CASE("safetensors: the shared BF16 single-file checkpoint", "[safetensors][shared]") {
-  const auto dir = shared / "models/tiny-gqa-random";
+TEST_CASE("safetensors: the test-data BF16 single-file checkpoint", "[safetensors][data]") {
+  const auto dir = data / "models/tiny-gqa-random";
   const safetensors_checkpoint ckpt{dir};
   CHECK(ckpt.shard_count() == 1);
   CHECK(ckpt.names().size() == 2 + 2 * 9 + 0);  // embed, norm, 9 per layer; tied: no lm_head
@@ -300,8 +300,8 @@ TEST_CASE("safetensors: the shared BF16 single-file checkpoint", "[safetensors][
   }
 }
 
-TEST_CASE("safetensors: the shared F16 sharded checkpoint", "[safetensors][shared]") {
-  const auto dir = shared / "models/tiny-llama-en";
+TEST_CASE("safetensors: the test-data F16 sharded checkpoint", "[safetensors][data]") {
+  const auto dir = data / "models/tiny-llama-en";
   const safetensors_checkpoint ckpt{dir};
   CHECK(ckpt.shard_count() == 3);
   CHECK(ckpt.names().size() == 75);

@@ -65,7 +65,7 @@ TEST_CASE("every backend's float -> FP16 matches fp16::from_float", "[kernels]")
       x.push_back(-v);
     }
   }
-  std::mt19937 rng(3);
+  auto rng = anda::test::test_rng(3);
   for (int i = 0; i < 1'000'000; ++i) x.push_back(std::bit_cast<float>(std::uint32_t(rng())));
   x.push_back(65520.0f);
   x.push_back(INFINITY);

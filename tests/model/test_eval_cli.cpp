@@ -17,7 +17,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const std::string model = std::string(ANDA_SHARED_DIR) + "/models/tiny-llama-en";
+const std::string model = std::string(ANDA_TEST_DATA_DIR) + "/models/tiny-llama-en";
 const std::string eval_tokens = model + "/eval_tokens.i32";
 
 using result = anda::test::tool_result;

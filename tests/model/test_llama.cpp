@@ -90,7 +90,7 @@ double max_abs_diff(const Eigen::MatrixXf& a, const matd& b) {
 }  // namespace
 
 TEST_CASE("RMSNorm matches x / sqrt(mean(x^2) + eps) * w", "[model]") {
-  std::mt19937 rng{1};
+  auto rng = anda::test::test_rng(1);
   std::normal_distribution<float> n{0, 3};
   for (Eigen::Index cols : {1, 7, 64, 65}) {
     Eigen::MatrixXf x(5, cols);
@@ -109,7 +109,7 @@ TEST_CASE("RoPE rotates (i, i + d/2) by position * theta^(-2i/d)", "[model]") {
   for (float theta : {10000.0f, 500000.0f}) {
     const int heads = 3, hd = 16;
     const Eigen::Index T = 300;
-    std::mt19937 rng{2};
+    auto rng = anda::test::test_rng(2);
     std::normal_distribution<float> n{0, 1};
     Eigen::MatrixXf x(T, heads * hd);
     for (Eigen::Index i = 0; i < x.size(); ++i) x(i) = n(rng);

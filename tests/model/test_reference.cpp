@@ -1,5 +1,5 @@
 // The FP32 forward pass against the PyTorch references shipped with the test models
-// (../shared/models/*/README.md): tiny-llama-en (MHA, F16, untied) window 0 logits and per-window
+// (tests/data/models/*/README.md): tiny-llama-en (MHA, F16, untied) window 0 logits and per-window
 // NLLs, tiny-gqa-random (GQA, BF16, tied) logits; and a quantized run close to the FP16 one.
 #include <catch2/catch.hpp>
 
@@ -16,7 +16,7 @@ using namespace anda::model;
 
 namespace {
 
-const std::string models = std::string(ANDA_SHARED_DIR) + "/models/";
+const std::string models = std::string(ANDA_TEST_DATA_DIR) + "/models/";
 
 // The sanitizer build runs every window ~20x slower: it checks fewer.
 #if defined(__SANITIZE_ADDRESS__)

@@ -1,4 +1,4 @@
-// Algorithm 1: the paper's Fig. 9 trace, and the rules of search.md.
+// Algorithm 1: the paper's Fig. 9 trace, and the rules of docs/search.md.
 #include <catch2/catch.hpp>
 
 #include <anda/search/precision_search.hpp>

@@ -13,7 +13,7 @@ anda::test::tool_result run(const std::string& args) {
   return anda::test::run_tool(args);
 }
 
-const std::string model = std::string(ANDA_SHARED_DIR) + "/models/tiny-llama-en";
+const std::string model = std::string(ANDA_TEST_DATA_DIR) + "/models/tiny-llama-en";
 
 }  // namespace
 

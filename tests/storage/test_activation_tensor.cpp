@@ -1,4 +1,4 @@
-// The bit-plane tensor: layout of format.md section 4, memory cost, padding, Eigen inputs.
+// The bit-plane tensor: layout of docs/format.md section 4, memory cost, padding, Eigen inputs.
 #include <catch2/catch.hpp>
 
 #include "encode_helpers.hpp"

@@ -1,4 +1,4 @@
-// An exact oracle for gemm.md, built from the decoded activations and the weights' integer and
+// An exact oracle for docs/gemm.md, built from the decoded activations and the weights' integer and
 // scale accessors (not from the planes): each group sum is exact in double (at most 256 terms,
 // each an integer of < 2^24 on the group's grid), then rounded to FP32 or FP16 by its own code.
 #pragma once

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include <anda/format/fp16.hpp>
+#include "seed.hpp"
 
 namespace anda::test {
 
@@ -15,7 +16,7 @@ namespace anda::test {
 // every 97th channel an outlier 20-100x larger.
 inline std::vector<std::uint16_t> llm_activations(std::size_t rows, std::size_t cols,
                                                   std::uint32_t seed) {
-  std::mt19937 rng(seed);
+  auto rng = anda::test::test_rng(seed);
   std::normal_distribution<float> gauss(0.0f, 1.0f);
   std::uniform_real_distribution<float> decade(-2.0f, 1.0f), outlier(20.0f, 100.0f);
   std::vector<std::uint16_t> out(rows * cols);
@@ -40,7 +41,7 @@ inline std::vector<std::uint16_t> all_finite_fp16() {
 
 // Random bit patterns; with `finite`, Inf and NaN are replaced by their sign's largest finite.
 inline std::vector<std::uint16_t> random_fp16(std::size_t n, std::uint32_t seed, bool finite) {
-  std::mt19937 rng(seed);
+  auto rng = anda::test::test_rng(seed);
   std::vector<std::uint16_t> v(n);
   for (auto& b : v) {
     b = static_cast<std::uint16_t>(rng());

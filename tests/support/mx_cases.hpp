@@ -1,4 +1,4 @@
-// The cases of ../shared/oracles/mx/manifest.json.
+// The cases of tests/data/oracles/mx/manifest.json.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -20,7 +20,7 @@ struct mx_case {
 };
 
 inline std::string mx_dir() {
-  return std::string(ANDA_SHARED_DIR) + "/oracles/mx/";
+  return std::string(ANDA_TEST_DATA_DIR) + "/oracles/mx/";
 }
 
 inline std::vector<mx_case> mx_cases() {

@@ -22,8 +22,8 @@ inline std::uint32_t test_seed() {
     std::size_t used = 0;
     const unsigned long long v = std::stoull(s, &used, 0);
     if (used != s.size() || v > 0xFFFFFFFFull)
-      throw std::invalid_argument("ANDA_TEST_SEED: expected an integer below 2^32 or 'random', got '" +
-                                  s + "'");
+      throw std::invalid_argument(
+          "ANDA_TEST_SEED: expected an integer below 2^32 or 'random', got '" + s + "'");
     return std::uint32_t(v);
   }();
   return seed;

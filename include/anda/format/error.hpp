@@ -13,7 +13,7 @@ class error : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// A format parameter outside what format.md allows (G = 48, M = 0, M = 17, ...).
+// A format parameter outside what docs/format.md allows (G = 48, M = 0, M = 17, ...).
 class format_error : public error {
  public:
   using error::error;

@@ -1,4 +1,4 @@
-// Rounding and non-finite policies of the Anda encoder (format.md sections 2 and 5).
+// Rounding and non-finite policies of the Anda encoder (docs/format.md sections 2 and 5).
 #pragma once
 
 #include <cstdint>

@@ -1,4 +1,4 @@
-// The scalar reference encoder and decoder: the readable, normative definition of format.md
+// The scalar reference encoder and decoder: the readable, normative definition of docs/format.md
 // section 2 and 5 for one group. Every fast path must produce the same bits.
 #pragma once
 
@@ -12,7 +12,7 @@
 
 namespace anda::reference {
 
-// Shared exponent of a group that holds Inf or NaN (format.md section 5).
+// Shared exponent of a group that holds Inf or NaN (docs/format.md section 5).
 inline constexpr unsigned nonfinite_exponent = 31;
 
 // Shared exponent E of a group: the largest effective exponent of its non-zero elements, 0 for
@@ -79,7 +79,7 @@ constexpr float decode_float(unsigned E, unsigned sign, std::uint32_t m, int M) 
 }
 
 // The same value as FP16 bits: every decoded value is exactly representable in FP16
-// (format.md section 2); E = 31 gives the quiet NaN 0x7E00.
+// (docs/format.md section 2); E = 31 gives the quiet NaN 0x7E00.
 constexpr std::uint16_t decode_fp16(unsigned E, unsigned sign, std::uint32_t m, int M) {
   if (E == nonfinite_exponent) return 0x7E00;
   return fp16::from_float(decode_float(E, sign, m, M)).bits();

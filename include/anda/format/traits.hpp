@@ -1,4 +1,4 @@
-// Anda<G, M>: the compile-time facts of one format (format.md sections 1 and 4).
+// Anda<G, M>: the compile-time facts of one format (docs/format.md sections 1 and 4).
 #pragma once
 
 #include <cstddef>

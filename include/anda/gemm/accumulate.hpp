@@ -1,4 +1,4 @@
-// How the GeMM turns exact integer group products into the FP32 result (gemm.md step 3).
+// How the GeMM turns exact integer group products into the FP32 result (docs/gemm.md step 3).
 #pragma once
 
 #include <bit>

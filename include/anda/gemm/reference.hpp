@@ -1,5 +1,5 @@
-// The reference FP-INT GeMM: Y[T x N] = X[T x K] * W^T exactly as gemm.md defines it, plain and
-// readable. Every kernel must return these bits.
+// The reference FP-INT GeMM: Y[T x N] = X[T x K] * W^T exactly as docs/gemm.md defines it, plain
+// and readable. Every kernel must return these bits.
 #pragma once
 
 #include <Eigen/Core>
@@ -26,7 +26,7 @@ inline void check_gemm_shapes(const activation_tensor& X, const int_weights& W) 
         " is not a multiple of the activation group G = " + std::to_string(X.fmt().group()));
 }
 
-// The exact integer product of activation group g of row t with weight row n (gemm.md step 1).
+// The exact integer product of activation group g of row t with weight row n (docs/gemm.md step 1).
 inline std::int32_t group_dot(const activation_tensor& X, std::size_t t, std::size_t g,
                               const int_weights& W, std::size_t n) {
   const group_view v = X.group(t, g);

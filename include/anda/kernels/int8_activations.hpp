@@ -28,7 +28,7 @@ struct int8_activations {
   std::size_t rows = 0, padded_cols = 0, groups = 0;
   aligned_buffer values;           // [chunk][row][padded_cols] int8, tail groups zero-padded
   std::vector<std::int32_t> sums;  // [(t * groups + g) * chunks + c]: sum of a_c over the group
-  std::vector<float> scale;        // [t * groups + g]: 2^k of gemm.md, or NaN (non-finite group)
+  std::vector<float> scale;  // [t * groups + g]: 2^k of docs/gemm.md, or NaN (non-finite group)
 
   const std::int8_t* row(int c, std::size_t t) const {
     return reinterpret_cast<const std::int8_t*>(values.data()) + (c * rows + t) * padded_cols;

@@ -1,7 +1,7 @@
 // The precisions of a LLaMA forward pass: how the weights are stored (chosen once, when the model
 // is built) and how the inputs of the four quantized modules are represented (chosen per call).
 //
-// The four quantization points of the paper (paper.md sections 3-4), for LLaMA:
+// The four quantization points of the paper (docs/paper.md sections 3-4), for LLaMA:
 //   A_qkv  input of q_proj, k_proj, v_proj (after input_layernorm)
 //   A_o    input of o_proj
 //   A_u    input of gate_proj and up_proj (after post_attention_layernorm)

@@ -1,4 +1,4 @@
-// The adaptive precision search (paper Algorithm 1, ../shared/design/search.md): the cheapest
+// The adaptive precision search (paper Algorithm 1, docs/search.md): the cheapest
 // tuple [M_qkv, M_o, M_u, M_d] whose accuracy the caller accepts.
 //
 // Start queue: the uniform tuples [lo]*4 .. [hi]*4 in that order. Each iteration takes the queued

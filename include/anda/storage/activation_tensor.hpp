@@ -1,6 +1,6 @@
-// A rows x cols activation tensor in the Anda bit-plane layout (format.md section 4): groups of G
-// along each row (the reduction dimension K), the tail group zero-padded, one exponent byte per
-// group, sign plane and M mantissa planes per group. Encoders (kernels/encode.hpp) fill it.
+// A rows x cols activation tensor in the Anda bit-plane layout (docs/format.md section 4): groups
+// of G along each row (the reduction dimension K), the tail group zero-padded, one exponent byte
+// per group, sign plane and M mantissa planes per group. Encoders (kernels/encode.hpp) fill it.
 //
 // Memory: (1 + M) bits of planes per element plus 8 bits of exponent per group, i.e.
 // bits_per_element() = 1 + M + 8/G per stored (padded) element.

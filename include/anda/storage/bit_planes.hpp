@@ -1,5 +1,5 @@
-// The bit-plane layout of one group (format.md section 4): [sign][mantissa MSB]...[mantissa LSB],
-// each plane G bits, element i in byte i/8, bit i%8 (so a G = 64 plane is one little-endian
+// The bit-plane layout of one group (docs/format.md section 4): [sign][mantissa MSB]...[mantissa
+// LSB], each plane G bits, element i in byte i/8, bit i%8 (so a G = 64 plane is one little-endian
 // uint64_t with element i in bit i, and G > 64 planes are G/64 consecutive uint64_t words).
 #pragma once
 

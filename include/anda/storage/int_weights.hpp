@@ -1,4 +1,4 @@
-// Integer weights W[N x K] for the FP-INT GeMM (gemm.md "Weights"): INT4 symmetric, INT4
+// Integer weights W[N x K] for the FP-INT GeMM (docs/gemm.md "Weights"): INT4 symmetric, INT4
 // asymmetric with zero points, INT8 symmetric; one FP16 scale per (output channel n, group of Gw
 // consecutive K). Held as plain row-major arrays:
 //

@@ -1,4 +1,4 @@
-// The integer weight types of the FP-INT GeMM (gemm.md "Weights") and their names.
+// The integer weight types of the FP-INT GeMM (docs/gemm.md "Weights") and their names.
 #pragma once
 
 #include <cstdint>

@@ -9,6 +9,7 @@
 #include <random>
 #include <string>
 #include <vector>
+#include "seed.hpp"
 
 namespace anda::model::test {
 
@@ -16,7 +17,7 @@ namespace anda::model::test {
 // 1. tied: lm_head is a copy of the embeddings (what the loader produces).
 inline llama_weights random_weights(int hidden, int heads, int kv_heads, int head_dim, int ffn,
                                     int vocab, int layers, bool tied, unsigned seed) {
-  std::mt19937 rng{seed};
+  auto rng = anda::test::test_rng(seed);
   auto matrix = [&](int rows, int cols, float stddev) {
     std::normal_distribution<float> n{0, stddev};
     Eigen::MatrixXf m(rows, cols);
@@ -67,7 +68,7 @@ inline llama_weights random_weights(int hidden, int heads, int kv_heads, int hea
 // A float32 little-endian file as floats (the ref_logits.f32 files; same layout as tokens).
 // n token ids drawn uniformly from [0, vocab).
 inline std::vector<std::int32_t> random_tokens(std::size_t n, int vocab, unsigned seed) {
-  std::mt19937 rng{seed};
+  auto rng = anda::test::test_rng(seed);
   std::uniform_int_distribution<int> d{0, vocab - 1};
   std::vector<std::int32_t> t(n);
   for (auto& v : t) v = d(rng);

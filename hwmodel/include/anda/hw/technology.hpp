@@ -45,7 +45,8 @@ struct technology {
   component_cost weight_buffer{0.80, 7.96};
   component_cost others{0.01, 0.01};
   // Paper Table III footnote: the power figures were taken on LLaMA-13B at 1 % loss, i.e. the
-  // WikiText2 tuple [7,5,6,6] (Fig. 14), whose MAC-weighted mean mantissa is 6.165 (docs/paper.md §5.4).
+  // WikiText2 tuple [7,5,6,6] (Fig. 14), whose MAC-weighted mean mantissa is 6.165 (docs/paper.md
+  // §5.4).
   double table3_mean_mantissa = 6.1652;
 
   int pes() const { return array_rows * array_cols; }

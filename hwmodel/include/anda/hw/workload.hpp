@@ -82,8 +82,8 @@ enum class phase { prefill, decode };
 // The FP-INT GeMMs of one forward pass over `tokens` tokens (prefill: all tokens at once; decode:
 // one step, T = 1, whatever the context length, since these GeMMs do not depend on it).
 // q/k/v are one GeMM with N = heads x head_dim + 2 kv_dim (they share the input A_qkv); LLaMA's
-// gate and up share A_u and are one GeMM with N = 2 ffn (docs/paper.md §4.1: Table II reproduces only
-// with the gate counted under M_u).
+// gate and up share A_u and are one GeMM with N = 2 ffn (docs/paper.md §4.1: Table II reproduces
+// only with the gate counted under M_u).
 inline std::vector<gemm> model_gemms(const model_shape& s, std::int64_t tokens) {
   const std::int64_t up_n = s.fam == family::llama ? 2 * s.ffn : s.ffn;
   const std::int64_t q_dim = s.heads * s.head_dim;  // = d_model except in some configs

@@ -68,7 +68,7 @@ inline unsigned encode_group_reference(const std::uint16_t* values, int G, int M
 }
 
 // Pointer to `n` values of the row from `start`: the row itself when they are all there, else a
-// copy zero-padded to n in `pad` (the tail group, format.md section 4).
+// copy zero-padded to n in `pad` (the tail group, docs/format.md section 4).
 inline const std::uint16_t* padded(const std::uint16_t* row, std::size_t cols, std::size_t start,
                                    std::size_t n, std::uint16_t* pad) {
   if (start + n <= cols) return row + start;

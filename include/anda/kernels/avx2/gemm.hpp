@@ -8,7 +8,7 @@
 // int16 sums below are chosen so that nothing saturates or wraps (static_asserts next to the
 // code). Prefill: tiles of 3 tokens x 24 channels into an L1 panel; decode (T < 3): one token x 32
 // channels straight to y, weights prefetched. Vectorised across output channels, sequential over
-// groups: the bits of gemm.md, in both accumulate modes.
+// groups: the bits of docs/gemm.md, in both accumulate modes.
 #pragma once
 
 #include "anda/kernels/cpu.hpp"

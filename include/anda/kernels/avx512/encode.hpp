@@ -230,7 +230,7 @@ ANDA_TARGET_AVX512 inline std::size_t encode_wide(const encode_job& job) {
         const __m512i a0 = _mm512_and_si512(b0, magnitude_mask);
         const __m512i a1 = _mm512_and_si512(b1, magnitude_mask);
         if (nonfinite_group) {
-          // magnitudes stay zero (format.md section 5)
+          // magnitudes stay zero (docs/format.md section 5)
         } else if (plain_shift) {
           m0 = truncated_magnitudes(a0, base);
           m1 = truncated_magnitudes(a1, base);

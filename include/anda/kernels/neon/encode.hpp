@@ -113,7 +113,7 @@ inline std::size_t encode_pairs(const encode_job& job) {
       if (reject && nonfinite1) return index + 1;
       const unsigned E0 = nonfinite0 ? reference::nonfinite_exponent : shared_exponent(top0);
       const unsigned E1 = nonfinite1 ? reference::nonfinite_exponent : shared_exponent(top1);
-      // Magnitudes of a non-finite group stay zero (format.md section 5).
+      // Magnitudes of a non-finite group stay zero (docs/format.md section 5).
       const uint16x8_t m0 =
           nonfinite0 ? vdupq_n_u16(0) : magnitudes(a0, vdupq_n_u16(std::uint16_t(E0)), M, round);
       const uint16x8_t m1 =

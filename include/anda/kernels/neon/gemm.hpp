@@ -9,7 +9,7 @@
 // INT4 codes u (0..15) are valid s8 and enter as they are: p = sum u * a - c * sum a, one
 // correction per group (c = 8 or the zero point). INT8 codes u = q + 128 are not: XOR 0x80 turns
 // them into q itself, so p = sum q * a needs no correction.
-// Vectorised across output channels, sequential over groups: the bits of gemm.md.
+// Vectorised across output channels, sequential over groups: the bits of docs/gemm.md.
 #pragma once
 
 #include "anda/kernels/cpu.hpp"
