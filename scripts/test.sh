@@ -12,6 +12,8 @@ cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DANDA_PYTHON=ON
 cmake --build build/release -j "$jobs"
 build/release/tools/anda backends  # which backends this CPU runs (the tests run each of them)
 ctest --test-dir build/release --output-on-failure -j "$jobs"
-cmake -S . -B build/sanitize -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DANDA_SANITIZE=ON
+# Line tables only (-g1): the sanitizers' reports name file and line, the build stays quick.
+cmake -S . -B build/sanitize -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DANDA_SANITIZE=ON \
+  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG"
 cmake --build build/sanitize -j "$jobs"
 ctest --test-dir build/sanitize --output-on-failure -j "$jobs"

@@ -36,7 +36,6 @@ TEST_CASE("bits_per_element matches the bytes held, plain and packed", "[weights
 TEST_CASE("the packed layout holds every code where the kernels read it, padding w = 0",
           "[weights]") {
   for (auto type : {weight_type::int4_sym, weight_type::int4_asym, weight_type::int8_sym}) {
-    auto rng = anda::test::test_rng(5);
     const std::size_t N = 21, K = 300;
     const Eigen::MatrixXf w = Eigen::MatrixXf::Random(N, K);
     const auto W = int_weights::quantize(w, type, 64);

@@ -20,7 +20,12 @@ inline std::uint32_t test_seed() {
     const std::string s = env;
     if (s == "random") return std::uint32_t(std::random_device{}());
     std::size_t used = 0;
-    const unsigned long long v = std::stoull(s, &used, 0);
+    unsigned long long v = 0;
+    try {
+      v = std::stoull(s, &used, 0);
+    } catch (const std::exception&) {
+      used = 0;  // not a number: reported below
+    }
     if (used != s.size() || v > 0xFFFFFFFFull)
       throw std::invalid_argument(
           "ANDA_TEST_SEED: expected an integer below 2^32 or 'random', got '" + s + "'");
