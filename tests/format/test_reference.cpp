@@ -41,6 +41,7 @@ TEST_CASE("LLM-like rows match the exact rational oracle", "[reference]") {
             const std::size_t g0 = c / G * G;
             const auto group = std::span(bits).subspan(r * cols + g0, G);
             const auto want = rational_decode(group, c - g0, M, round);
+            if (boost::multiprecision::cpp_rational(out[r * cols + c]) == want) continue;
             INFO("G " << G << " M " << M << " " << to_string(round) << " at " << r << "," << c);
             REQUIRE(boost::multiprecision::cpp_rational(out[r * cols + c]) == want);
           }
