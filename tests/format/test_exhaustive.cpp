@@ -10,9 +10,6 @@ using namespace anda::test;
 
 namespace {
 
-const rounding all_roundings[] = {rounding::truncate, rounding::nearest_even,
-                                  rounding::nearest_away};
-
 // Every finite FP16 value v placed alone: one group of 8 per value, v first, zeros after.
 std::vector<std::uint16_t> values_alone() {
   std::vector<std::uint16_t> bits;

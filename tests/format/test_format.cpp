@@ -32,8 +32,7 @@ TEST_CASE("runtime format validates G and M with a message naming the problem", 
 }
 
 TEST_CASE("policy names parse and print", "[format]") {
-  for (auto r : {rounding::truncate, rounding::nearest_even, rounding::nearest_away})
-    CHECK(parse_rounding(to_string(r)) == r);
+  for (auto r : all_roundings) CHECK(parse_rounding(to_string(r)) == r);
   for (auto n : {nonfinite::reject, nonfinite::propagate})
     CHECK(parse_nonfinite(to_string(n)) == n);
   CHECK_FALSE(parse_rounding("nearest").has_value());

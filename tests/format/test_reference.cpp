@@ -16,9 +16,6 @@ std::uint16_t h(float x) {
   return fp16::from_float(x).bits();
 }
 
-const rounding all_roundings[] = {rounding::truncate, rounding::nearest_even,
-                                  rounding::nearest_away};
-
 // Decodes one group given as floats (each exactly an FP16 value).
 std::vector<float> one_group(const format& fmt, std::initializer_list<float> xs) {
   std::vector<std::uint16_t> bits;

@@ -26,7 +26,7 @@ TEST_CASE("every backend's encoder is bit-identical to the scalar reference", "[
       std::fill(data.begin() + 2 * stride, data.begin() + 3 * stride, 0);  // one all-zero row
       for (int G : {8, 16, 32, 64, 128, 256}) {
         for (int M = 1; M <= 16; ++M) {
-          for (auto round : {rounding::truncate, rounding::nearest_even, rounding::nearest_away}) {
+          for (auto round : all_roundings) {
             const format fmt{G, M, round, nonfinite::propagate};
             const auto a = encode(fmt, data.data(), rows, cols, stride, kernels::scalar::record);
             const auto b = encode(fmt, data.data(), rows, cols, stride, *fast);

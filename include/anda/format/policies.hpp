@@ -1,6 +1,7 @@
 // Rounding and non-finite policies of the Anda encoder (docs/format.md sections 2 and 5).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -21,6 +22,10 @@ enum class nonfinite : std::uint8_t {
   propagate,  // the group is stored with E = 31 and zero magnitudes and decodes to NaN
 };
 
+// Every rounding mode, in declaration order (parsing, tests and sweeps iterate over it).
+inline constexpr std::array<rounding, 3> all_roundings = {
+    rounding::truncate, rounding::nearest_even, rounding::nearest_away};
+
 constexpr std::string_view to_string(rounding r) {
   switch (r) {
     case rounding::truncate:
@@ -38,7 +43,7 @@ constexpr std::string_view to_string(nonfinite n) {
 }
 
 constexpr std::optional<rounding> parse_rounding(std::string_view s) {
-  for (auto r : {rounding::truncate, rounding::nearest_even, rounding::nearest_away})
+  for (auto r : all_roundings)
     if (s == to_string(r)) return r;
   return std::nullopt;
 }
