@@ -11,12 +11,14 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <limits>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "commands.hpp"
+#include "options.hpp"
 
 namespace anda::tools {
 namespace {
@@ -81,12 +83,18 @@ class progress_line {
   std::chrono::steady_clock::time_point start_;
 };
 
-int run_eval(const eval_options& o, bool activations_given, bool anda_given) {
+int run_eval(const eval_options& o, bool activations_given, bool anda_given,
+             bool weight_group_given) {
   const model::activation_precision act = activation_setting(o, activations_given, anda_given);
   const auto weights = model::parse_weight_precision(o.weights);
   if (!weights)
     throw std::invalid_argument("--weights " + o.weights +
                                 " is not known (use fp32, fp16, int4, int4-asym or int8)");
+  if (weight_group_given && !model::is_integer(*weights))
+    throw std::invalid_argument(
+        "--weight-group applies to int4, int4-asym and int8 weights, not "
+        "--weights " +
+        o.weights);
   if (o.window_len < 2) throw std::invalid_argument("--window-len must be at least 2");
   const int threads =
       o.threads > 0 ? o.threads : std::max(1, int(std::thread::hardware_concurrency()));
@@ -166,8 +174,10 @@ command add_eval(CLI::App& parent) {
   app->add_option("--model", o->model_dir, "checkpoint folder (config.json, *.safetensors)")
       ->required();
   app->add_option("--tokens", o->tokens_file, "token ids, int32 little-endian (.i32)")->required();
-  app->add_option("--windows", o->windows, "windows to evaluate (default: every whole window)");
-  app->add_option("--window-len", o->window_len, "tokens per window (default 256)");
+  app->add_option("--windows", o->windows, "windows to evaluate (default: every whole window)")
+      ->check(count_range(0, std::numeric_limits<int>::max()));
+  app->add_option("--window-len", o->window_len, "tokens per window (default 256)")
+      ->check(count_range(2, 1 << 20));
   app->add_option("--modules", o->modules, "Anda mantissa lengths M_qkv,M_o,M_u,M_d, e.g. 7,6,6,6");
   auto* activations =
       app->add_option("--activations", o->activations,
@@ -181,13 +191,16 @@ command add_eval(CLI::App& parent) {
                       "Inf/NaN module inputs: reject (default, an error) or propagate (NaN)")};
   app->add_option("--weights", o->weights,
                   "fp32 (default: as loaded), fp16, int4, int4-asym, int8 (round to nearest)");
-  app->add_option("--weight-group", o->weight_group, "INT weight scale group Gw (default 128)");
-  app->add_option("--threads", o->threads, "worker threads over windows (default: all cores)");
+  auto* weight_group =
+      app->add_option("--weight-group", o->weight_group, "INT weight scale group Gw (default 128)")
+          ->check(count_range(1, 1 << 30));
+  app->add_option("--threads", o->threads, "worker threads over windows (default 0: all cores)")
+      ->check(count_range(0, 4096));
   app->add_flag("--json", o->json, "print one JSON object");
-  return {app, [o, activations, anda_options]() -> int {
+  return {app, [o, activations, anda_options, weight_group]() -> int {
             bool anda_given = false;
             for (const auto* opt : anda_options) anda_given |= opt->count() > 0;
-            return run_eval(*o, activations->count() > 0, anda_given);
+            return run_eval(*o, activations->count() > 0, anda_given, weight_group->count() > 0);
           }};
 }
 

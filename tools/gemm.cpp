@@ -14,6 +14,7 @@
 
 #include "activation_input.hpp"
 #include "commands.hpp"
+#include "options.hpp"
 
 namespace anda::tools {
 namespace {
@@ -94,11 +95,14 @@ command add_gemm(CLI::App& parent) {
       ->check(CLI::IsMember({"int4", "int4-asym", "int8"}))
       ->capture_default_str();
   app->add_option("--weight-group", o->weight_group, "weights per FP16 scale along K")
+      ->check(count_range(1, std::int64_t{1} << 30))
       ->capture_default_str();
   app->add_option("--mode", o->mode, "fp32 | paper (group results rounded to FP16)")
       ->check(CLI::IsMember({"fp32", "paper"}))
       ->capture_default_str();
-  app->add_option("--threads", o->threads, "threads over output channels")->capture_default_str();
+  app->add_option("--threads", o->threads, "threads over output channels")
+      ->check(count_range(1, 4096))
+      ->capture_default_str();
   app->add_flag("--json", o->json, "print a one-line JSON report");
   return {app, [o] { return run_gemm(*o); }};
 }

@@ -70,16 +70,20 @@ int run_quantize(const quantize_options& o) {
   // The input as float (for the error report) and as FP16 bits (what gets encoded).
   std::vector<float> input(a.size());
   std::vector<std::uint16_t> bits(a.size());
-  if (a.data.empty()) {
-    // nothing to copy: an empty array encodes to an empty tensor
-  } else if (a.dtype == io::npy_dtype::float16) {
+  if (a.dtype == io::npy_dtype::float16) {  // the reader refuses empty arrays
     std::memcpy(bits.data(), a.data.data(), a.data.size());
     for (std::size_t i = 0; i < bits.size(); ++i) input[i] = fp16::from_bits(bits[i]).to_float();
   } else {
     std::memcpy(input.data(), a.data.data(), a.data.size());
     kernels::selected_backend().float_to_fp16(input.data(), bits.data(), input.size());
   }
-  const auto t = encode(fmt, bits.data(), rows, cols, cols);
+  const auto t = [&] {
+    try {
+      return encode(fmt, bits.data(), rows, cols, cols);
+    } catch (const nonfinite_error& e) {
+      throw explain_nonfinite(e, input.data(), cols);  // "overflows FP16" for a finite float
+    }
+  }();
   std::vector<float> out(a.size());  // decoded once, row-major: the report and the file
   t.decode_to(out.data(), cols);
   const quantize_report rep = measure(t, bits, input, out);

@@ -9,13 +9,14 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <optional>
 #include <stdexcept>
 #include <string>
 
 #include "commands.hpp"
+#include "options.hpp"
 #include "perplexity_source.hpp"
+#include "whatif_report.hpp"
 
 namespace anda::tools {
 namespace {
@@ -37,12 +38,15 @@ hw::model_shape shape_of(const search_cli& o) {
     if (!s) throw std::invalid_argument("unknown hwmodel preset \"" + o.preset + "\"");
     return *s;
   }
-  std::ifstream in(std::filesystem::path(o.model_dir) / "config.json");
-  if (!in) throw std::invalid_argument(o.model_dir + "/config.json: cannot open");
-  return hw::shape_from_hf_config(nlohmann::json::parse(in), o.model_dir);
+  return shape_from_config((std::filesystem::path(o.model_dir) / "config.json").string(),
+                           o.model_dir);
 }
 
 int run_search(const search_cli& o) {
+  // Checked here, before the model loads (CLI11 checks each option alone).
+  if (o.lowest > o.highest)
+    throw std::invalid_argument("--lowest " + std::to_string(o.lowest) + " is above --highest " +
+                                std::to_string(o.highest));
   if (o.cost != "bops" && o.weights != "int4")
     throw std::invalid_argument("--cost " + o.cost +
                                 " prices the paper's accelerator, which has "
@@ -150,7 +154,7 @@ command add_search(CLI::App& parent) {
   app->add_option("--eval-tokens", o->eval_tokens,
                   "held-out tokens (default MODEL/eval_tokens.i32)");
   app->add_option("--tolerance", o->tolerance, "accepted perplexity loss, e.g. 0.001 or 0.01")
-      ->check(CLI::Range(0.0, 0.5));
+      ->check(finite_range(0.0, 0.5));
   app->add_option("--iterations", o->iterations, "iteration limit N (paper: 32)")
       ->check(CLI::Range(1, 1000));
   app->add_option("--lowest", o->lowest, "smallest M")->check(CLI::Range(1, 16));

@@ -3,12 +3,12 @@
 // Default: LLaMA-2-7B, prefill of 2048 tokens, the paper's WikiText2 tuples (0.1 % and 1 %) and a
 // sweep of uniform M = 4..13, against every baseline, as a table.
 #include <anda/hw/hwmodel.hpp>
+#include <anda/io/output_file.hpp>
 #include <anda/model/precision.hpp>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "options.hpp"
 #include "whatif_report.hpp"
 
 namespace anda::tools {
@@ -257,10 +258,7 @@ void write_svg(const std::string& path, const hw::model_shape& s, const hw::run_
         << "\" text-anchor=\"middle\" font-size=\"9\">" << xml_escape(rows[i].tuple) << "</text>\n";
   }
   out << "</svg>\n";
-  std::ofstream f(path);
-  if (!f) throw std::runtime_error("cannot write \"" + path + "\"");
-  f << out.str();
-  if (!f) throw std::runtime_error("cannot write \"" + path + "\"");
+  io::write_output_file(path, out.str());  // atomic, as every output file (output_file.hpp)
 }
 
 int run_whatif(whatif_options o) {
@@ -297,10 +295,14 @@ command add_whatif(CLI::App& parent) {
       ->excludes(model);
   auto* mods = app->add_option("--modules", o->modules, "Anda tuple QKV,O,U,D (each 1..16)");
   app->add_option("--mantissa", o->request.mantissa, "uniform Anda mantissa length M (1..16)")
+      ->check(count_range(1, 16))
       ->excludes(mods);
-  app->add_option("--group", o->request.group, "activation group size G")->capture_default_str();
+  app->add_option("--group", o->request.group, "activation group size G (8, 16, ..., 256)")
+      ->check(group_sizes())
+      ->capture_default_str();
   app->add_option("--tokens", o->request.tokens,
-                  "prefill tokens, or the context length of a decode step")
+                  "prefill tokens, or the context length of a decode step (1..10^12)")
+      ->check(count_range(1, whatif_max_tokens))
       ->capture_default_str();
   app->add_option("--phase", o->request.phase, "prefill or decode")->capture_default_str();
   app->add_option("--dataset", o->request.dataset, "which paper tuples to show: wikitext2 or c4")

@@ -4,11 +4,11 @@
 #pragma once
 
 #include <anda/hw/hwmodel.hpp>
+#include <anda/io/hf_config.hpp>
 
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
-#include <fstream>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -30,6 +30,10 @@ struct whatif_request {
   std::string phase = "prefill";      // or "decode"
   std::string dataset = "wikitext2";  // or "c4": which paper tuples
 };
+
+// The largest --tokens: far beyond any context, small enough that the cost model's counts stay
+// exact (the cost model also checks its own arithmetic: hw::cost_overflow).
+inline constexpr std::int64_t whatif_max_tokens = 1'000'000'000'000;
 
 // One Anda configuration to compare: a label and a tuple.
 struct scenario {
@@ -55,8 +59,15 @@ inline hw::run_config whatif_run_config(const whatif_request& r) {
     c.ph = hw::phase::decode;
   else
     throw std::invalid_argument("phase wants prefill or decode, got \"" + r.phase + "\"");
-  if (r.tokens < 1) throw std::invalid_argument("tokens wants a positive count");
-  if (r.group < 1 || r.group > 4096) throw std::invalid_argument("group wants 1..4096");
+  if (r.tokens < 1 || r.tokens > whatif_max_tokens)
+    throw std::invalid_argument("tokens wants 1.." + std::to_string(whatif_max_tokens) + ", got " +
+                                std::to_string(r.tokens));
+  if (r.group != 8 && r.group != 16 && r.group != 32 && r.group != 64 && r.group != 128 &&
+      r.group != 256)
+    throw std::invalid_argument(
+        "group wants 8, 16, 32, 64, 128 or 256 (the format's group sizes), "
+        "got " +
+        std::to_string(r.group));
   if (r.dataset != "wikitext2" && r.dataset != "c4")
     throw std::invalid_argument("dataset wants wikitext2 or c4, got \"" + r.dataset + "\"");
   if (r.modules && r.mantissa)
@@ -73,24 +84,33 @@ inline hw::run_config whatif_run_config(const whatif_request& r) {
   return c;
 }
 
-inline hw::model_shape whatif_model(const whatif_request& r) {
-  if (!r.config_path.empty()) {
-    std::ifstream in(r.config_path);
-    if (!in) throw std::invalid_argument("cannot open config file \"" + r.config_path + "\"");
-    nlohmann::json j;
-    try {
-      in >> j;
-    } catch (const std::exception&) {
-      throw std::invalid_argument("\"" + r.config_path + "\" is not valid JSON");
-    }
-    try {
-      return hw::shape_from_hf_config(j, r.config_path);
-    } catch (const nlohmann::json::exception&) {
-      throw std::invalid_argument("\"" + r.config_path + "\": a field has the wrong type");
-    } catch (const std::runtime_error& e) {
-      throw std::invalid_argument(e.what());
-    }
+// The library's strict config reader's result (the one `anda eval` uses) in hwmodel's terms;
+// hwmodel itself reads no JSON and depends on nothing of the numeric library.
+inline hw::model_shape shape_from_architecture(const io::hf_architecture& a, std::string name) {
+  hw::model_shape s;
+  s.name = std::move(name);
+  s.fam = a.family == io::hf_architecture::kind::opt ? hw::family::opt : hw::family::llama;
+  s.d_model = a.hidden_size;
+  s.ffn = a.intermediate_size;
+  s.layers = a.num_layers;
+  s.heads = a.num_heads;
+  s.kv_heads = a.num_kv_heads;
+  s.head_dim = a.head_dim;
+  return s;
+}
+
+// config.json (the file, or a directory holding one) as a model shape; an invalid_argument naming
+// the file and the key otherwise.
+inline hw::model_shape shape_from_config(const std::string& path, std::string name) {
+  try {
+    return shape_from_architecture(io::read_hf_architecture(path), std::move(name));
+  } catch (const io::hf_config_error& e) {
+    throw std::invalid_argument(e.what());
   }
+}
+
+inline hw::model_shape whatif_model(const whatif_request& r) {
+  if (!r.config_path.empty()) return shape_from_config(r.config_path, r.config_path);
   if (auto s = hw::find_preset(r.model)) return *s;
   std::string names;
   for (const auto& p : hw::model_presets()) names += (names.empty() ? "" : ", ") + p.name;

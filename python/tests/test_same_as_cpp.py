@@ -201,8 +201,30 @@ def test_whatif_bad_arguments(anda_tool):
         anda.whatif(tokens=2**70)
     # numpy integers and path-likes (str, bytes, pathlib) are fine
     assert anda.whatif(modules=np.array([7, 6, 6, 6]), tokens=np.int64(512))["tokens"] == 512
-    with pytest.raises(ValueError, match='cannot open config file "/nonexistent.json"'):
+    with pytest.raises(ValueError, match="/nonexistent.json: cannot open"):
         anda.whatif(config=b"/nonexistent.json")
+
+
+def test_whatif_config_and_counts_as_strict_as_the_command(anda_tool, data_dir, tmp_path):
+    # Issue 15, items 4, 5 and 10: the strict config reader of `anda eval`, the format's group
+    # sizes and a bounded token count, with the same messages as the command line.
+    base = json.loads((data_dir / "models" / "tiny-gqa-random" / "config.json").read_text())
+    config = tmp_path / "config.json"
+    for patch, key in [({"hidden_size": 384.7}, "'hidden_size'"),
+                       ({"hidden_size": 1e30}, "'hidden_size'"),
+                       ({"num_hidden_layers": "2"}, "'num_hidden_layers'"),
+                       ({"num_attention_heads": 1000, "num_key_value_heads": 1000,
+                         "head_dim": None}, "num_attention_heads")]:
+        config.write_text(json.dumps({**base, **patch}))
+        r = anda_tool("whatif", "--config", config)
+        assert r.returncode == 1 and key in r.stderr
+        with pytest.raises(ValueError, match=key) as info:
+            anda.whatif(config=config)
+        assert r.stderr.strip() == "anda: error: " + str(info.value)[len("whatif: "):]
+    for kwargs, message in [({"group": 48}, "group"), ({"group": 4096}, "group"),
+                            ({"tokens": 10**12 + 1}, "tokens"), ({"tokens": 2**63 - 1}, "tokens")]:
+        with pytest.raises(ValueError, match=message):
+            anda.whatif(**kwargs)
 
 
 def test_anda_gemm_errors_leave_no_output(tmp_path, anda_tool):

@@ -5,6 +5,7 @@
 #include <anda/hw/paper_tuples.hpp>
 #include <catch2/catch.hpp>
 
+#include <cstdint>
 #include <map>
 #include <utility>
 #include <vector>
@@ -174,4 +175,29 @@ TEST_CASE("system area: Table III total and the derived FP-FP chip", "[hwmodel][
   CHECK(chip_area_mm2(design::anda, t) == Approx(2.17).epsilon(0.02));
   // docs/paper.md §5.5: FP-FP system about 3.5 mm2 (MXU 0.41/0.2304 = 1.78 mm2 + the same SRAM).
   CHECK(chip_area_mm2(design::fp_fp, t) == Approx(3.5).epsilon(0.02));
+}
+
+// Issue 15, item 4: counts past 2^63 - 1 throw instead of wrapping into negative cycles and
+// energies; below that, every figure is positive.
+TEST_CASE("cost model: huge workloads overflow loudly, never wrap", "[hwmodel][system]") {
+  const auto s = *find_preset("llama2-7b");
+  const mantissa_tuple m{8, 8, 8, 8};
+  run_config c{};
+  c.tokens = std::int64_t{9223372036854775807};  // INT64_MAX: row tiles used to wrap
+  for (auto d : all_designs) CHECK_THROWS_AS(evaluate(d, s, m, c), cost_overflow);
+  c.tokens = std::int64_t{1} << 50;  // cycles past 2^63
+  CHECK_THROWS_AS(evaluate(design::fp_fp, s, m, c), cost_overflow);
+  c.tokens = 1'000'000'000'000;  // the largest `anda whatif --tokens`: fits on LLaMA-2-7B
+  for (auto d : all_designs) {
+    const auto k = evaluate(d, s, m, c);
+    CHECK(k.cycles > 0);
+    CHECK(k.paper_calibrated.compute_j > 0);
+    CHECK(k.paper_calibrated.sram_j > 0);
+    CHECK(k.paper_calibrated.dram_j > 0);
+    CHECK(k.first_principles.total_j() > 0);
+  }
+  // A shape whose GeMM widths overflow (heads x head_dim past 2^63).
+  auto wide = s;
+  wide.heads = wide.head_dim = std::int64_t{1} << 32;
+  CHECK_THROWS_AS(evaluate(design::anda, wide, m, run_config{}), cost_overflow);
 }

@@ -4,12 +4,14 @@
 #include <nlohmann/json.hpp>
 
 #include <sys/wait.h>
+#include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "run_tool.hpp"
@@ -22,6 +24,13 @@ using result = anda::test::tool_result;
 result run_tool(const std::string& args, bool with_stderr = false) {
   return anda::test::run_tool(args, "", with_stderr);
 }
+
+// meta-llama/Llama-2-70b-hf/config.json (the keys the strict reader wants).
+const char* const llama2_70b_config =
+    R"({"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": 8192,
+        "intermediate_size": 28672, "num_hidden_layers": 80, "num_attention_heads": 64,
+        "num_key_value_heads": 8, "vocab_size": 32000, "max_position_embeddings": 4096,
+        "rms_norm_eps": 1e-05, "hidden_act": "silu", "torch_dtype": "float16"})";
 
 std::filesystem::path temp_path(const std::string& name) {
   return std::filesystem::temp_directory_path() / ("anda_whatif_test_" + name);
@@ -226,9 +235,7 @@ TEST_CASE("anda whatif --config: an HF config.json equals its preset", "[hwmodel
   const auto path = temp_path("config.json");
   {
     std::ofstream f(path);
-    f << R"({"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": 8192,
-             "intermediate_size": 28672, "num_hidden_layers": 80, "num_attention_heads": 64,
-             "num_key_value_heads": 8, "vocab_size": 32000})";
+    f << llama2_70b_config;
   }
   const auto a = nlohmann::json::parse(
       run_tool("whatif --json --modules 7,6,6,6 --config \"" + path.string() + "\"").output);
@@ -242,7 +249,7 @@ TEST_CASE("anda whatif --config: an HF config.json equals its preset", "[hwmodel
   }
   const auto bad = run_tool("whatif --config \"" + path.string() + "\"", true);
   CHECK(bad.status != 0);
-  CHECK(bad.output.find("not valid JSON") != std::string::npos);
+  CHECK(bad.output.find("invalid JSON") != std::string::npos);
   std::filesystem::remove(path);
 }
 
@@ -273,4 +280,107 @@ TEST_CASE("anda whatif --plot writes a well-formed SVG", "[hwmodel][cli]") {
   CHECK(svg.find("DRAM") != std::string::npos);
   std::filesystem::remove(path);
   CHECK(run_tool("whatif --plot /nonexistent/dir/x.svg", true).status != 0);
+}
+
+// Issue 15. One line and exit 1 for each; the failing inputs first.
+namespace {
+bool one_line_error(const result& r) {
+  return r.status == 1 && r.output.rfind("anda: error: ", 0) == 0 &&
+         std::count(r.output.begin(), r.output.end(), '\n') == 1;
+}
+}  // namespace
+
+// Item 4: counts are range-checked (no silent clamping), and no figure wraps negative.
+TEST_CASE("anda whatif --tokens: range-checked, no overflow", "[hwmodel][cli]") {
+  for (const char* args :
+       {"whatif --tokens 9223372036854775807", "whatif --tokens 99999999999999999999",
+        "whatif --tokens 1000000000001", "whatif --tokens -5", "whatif --tokens 12abc",
+        "whatif --mantissa 8 --tokens 1000000000000 "
+        "--model llama2-70b"}) {
+    const auto r = run_tool(args, true);
+    INFO(args << "\n" << r.output);
+    CHECK(one_line_error(r));
+  }
+  const auto j = nlohmann::json::parse(
+      run_tool("whatif --json --mantissa 8 --tokens 1000000000000 --model llama2-7b").output);
+  for (const auto& [name, d] : j.at("designs").items()) {
+    INFO(name);
+    CHECK(d.at("cycles").get<double>() > 0);
+    CHECK(d.at("energy_j").get<double>() > 0);
+    CHECK(d.at("energy_split_j").at("dram").get<double>() > 0);
+  }
+}
+
+// Item 10: --group takes the format's group sizes only; --mantissa a whole number in 1..16.
+TEST_CASE("anda whatif --group: the format's sizes only", "[hwmodel][cli]") {
+  for (const char* g : {"1", "3", "48", "4096", "-64", "nan"}) {
+    const auto r = run_tool(std::string("whatif --group ") + g, true);
+    INFO(g << "\n" << r.output);
+    CHECK(one_line_error(r));
+  }
+  CHECK(one_line_error(run_tool("whatif --mantissa 8.5", true)));
+  for (const char* g : {"8", "256"})
+    CHECK(run_tool(std::string("whatif --group ") + g).status == 0);
+}
+
+// Item 5: the strict reader of `anda eval`: non-integer sizes, heads not dividing hidden, 1e30,
+// wrong types are refused with the key and the file named.
+TEST_CASE("anda whatif --config: the strict config reader", "[hwmodel][cli]") {
+  const auto path = temp_path("strict_config.json");
+  const auto base = nlohmann::json::parse(llama2_70b_config);
+  const std::vector<std::pair<nlohmann::json, std::string>> cases = {
+      {{{"hidden_size", 384.7}}, "'hidden_size' must be a positive integer"},
+      {{{"hidden_size", 384}, {"num_attention_heads", 5}, {"num_key_value_heads", 5}},
+       "hidden_size (384) is not a multiple of num_attention_heads"},
+      {{{"hidden_size", 384}, {"num_attention_heads", 1000}, {"num_key_value_heads", 1000}},
+       "hidden_size (384) is not a multiple of num_attention_heads"},
+      {{{"hidden_size", 1e30}}, "'hidden_size' must be a positive integer"},
+      {{{"hidden_size", "8192"}}, "'hidden_size' must be a positive integer"},
+      {{{"num_key_value_heads", true}}, "'num_key_value_heads' must be a positive integer"},
+      {{{"model_type", 7}}, "'model_type' must be a string"},
+      {{{"vocab_size", nullptr}}, "missing required key 'vocab_size'"},
+      {{{"rope_scaling", {{"type", "linear"}, {"factor", 2}}}}, "rope_scaling"}};
+  for (const auto& [patch, what] : cases) {
+    auto j = base;
+    j.update(patch);
+    {
+      std::ofstream f(path);
+      f << j.dump();
+    }
+    const auto r = run_tool("whatif --config \"" + path.string() + "\"", true);
+    INFO(j.dump() << "\n" << r.output);
+    CHECK(one_line_error(r));
+    CHECK(r.output.find(path.string() + ": " + what) != std::string::npos);
+    CHECK(r.output.find("json.exception") == std::string::npos);
+  }
+  // OPT configs: the same strict key checks.
+  {
+    std::ofstream f(path);
+    f << R"({"model_type": "opt", "hidden_size": 2048, "ffn_dim": 8192.5,
+             "num_hidden_layers": 24, "num_attention_heads": 32})";
+  }
+  const auto opt = run_tool("whatif --config \"" + path.string() + "\"", true);
+  CHECK(one_line_error(opt));
+  CHECK(opt.output.find("'ffn_dim' must be a positive integer") != std::string::npos);
+  std::filesystem::remove(path);
+}
+
+// Item 7: the SVG goes through the same writer (a write error is an error, nothing partial is
+// left); a failed write to stdout exits 1 with one line on stderr.
+TEST_CASE("anda whatif: --plot and stdout write errors", "[hwmodel][cli]") {
+  const auto svg = run_tool("whatif --plot /dev/full", true);
+  CHECK(one_line_error(svg));
+  CHECK(svg.output.find("/dev/full: write error") != std::string::npos);
+  const auto dir = temp_path("plot_dir");
+  std::filesystem::create_directories(dir);
+  const auto d = run_tool("whatif --plot \"" + dir.string() + "\"", true);
+  CHECK(one_line_error(d));
+  CHECK(std::filesystem::is_empty(dir));
+  std::filesystem::remove(dir);
+  // stderr to the pipe, stdout to the full device.
+  const auto full = anda::test::run_tool("whatif 2>&1 >/dev/full", "", false);
+  CHECK(one_line_error(full));
+  CHECK(full.output.find("standard output") != std::string::npos);
+  const auto full_json = anda::test::run_tool("whatif --json 2>&1 >/dev/full", "", false);
+  CHECK(one_line_error(full_json));
 }

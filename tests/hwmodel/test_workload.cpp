@@ -1,6 +1,5 @@
-// Workloads: preset shapes, MAC counts, BOPs reduction for every Fig. 14 tuple (Table II), and the
-// HF config.json reader.
-#include <anda/hw/hf_config.hpp>
+// Workloads: preset shapes, MAC counts, BOPs reduction for every Fig. 14 tuple (Table II). (The
+// HF config.json reader is the library's: tests/io_model/test_hf_config.cpp, whatif CLI tests.)
 #include <anda/hw/paper_tuples.hpp>
 #include <anda/hw/technology.hpp>
 #include <anda/hw/workload.hpp>
@@ -84,34 +83,4 @@ TEST_CASE("Table III's mean mantissa is LLaMA-13B's 1 % tuple", "[hwmodel][workl
   const double m = mean_mantissa(*find_preset("llama-13b"),
                                  *paper_tuple("llama-13b", dataset::wikitext2, false));
   CHECK(technology{}.table3_mean_mantissa == Approx(m).margin(1e-3));
-}
-
-TEST_CASE("HF config.json: LLaMA (GQA), OPT, and errors", "[hwmodel][workload]") {
-  // meta-llama/Llama-2-7b-hf/config.json (the fields read).
-  const auto llama2 = nlohmann::json::parse(R"({"model_type": "llama", "hidden_size": 4096,
-      "intermediate_size": 11008, "num_hidden_layers": 32, "num_attention_heads": 32,
-      "num_key_value_heads": 32, "vocab_size": 32000})");
-  const auto s = shape_from_hf_config(llama2, "Llama-2-7b-hf");
-  const auto p = *find_preset("llama2-7b");
-  CHECK(s.fam == family::llama);
-  CHECK(per_token_macs(s) == per_token_macs(p));
-  // meta-llama/Meta-Llama-3-8B: GQA with 8 k/v heads.
-  const auto llama3 = nlohmann::json::parse(R"({"model_type": "llama", "hidden_size": 4096,
-      "intermediate_size": 14336, "num_hidden_layers": 32, "num_attention_heads": 32,
-      "num_key_value_heads": 8})");
-  CHECK(per_token_macs(shape_from_hf_config(llama3, "l3")) ==
-        per_token_macs(*find_preset("llama3-8b")));
-  // facebook/opt-1.3b.
-  const auto opt = nlohmann::json::parse(R"({"model_type": "opt", "hidden_size": 2048,
-      "ffn_dim": 8192, "num_hidden_layers": 24, "num_attention_heads": 32})");
-  CHECK(per_token_macs(shape_from_hf_config(opt, "o")) == per_token_macs(*find_preset("opt-1.3b")));
-  // Errors: unsupported family, missing field, bad GQA.
-  CHECK_THROWS_AS(shape_from_hf_config(nlohmann::json::parse(R"({"model_type": "gpt2"})"), "x"),
-                  std::runtime_error);
-  CHECK_THROWS_AS(shape_from_hf_config(
-                      nlohmann::json::parse(R"({"model_type": "llama", "hidden_size": 64})"), "x"),
-                  std::runtime_error);
-  auto bad = llama3;
-  bad["num_key_value_heads"] = 5;
-  CHECK_THROWS_AS(shape_from_hf_config(bad, "x"), std::runtime_error);
 }

@@ -3,6 +3,10 @@
 
 #include <anda/io/npy.hpp>
 
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 #include <string>
 
 using namespace anda::io;
@@ -83,4 +87,99 @@ TEST_CASE("npy: malformed, truncated and unsupported files are refused by name",
       image("{'descr': '<f2', 'fortran_order': False, 'shape': (99999999999, 99999999999), }", 0),
       "too large");
   CHECK_THROWS_WITH(read_npy("/nonexistent/file.npy"), Catch::Contains("cannot open"));
+}
+
+TEST_CASE("npy: an empty array or a shape past what size_t holds is refused up front", "[npy]") {
+  // (2^60, 0) in a 128-byte file: 0 elements, but a consumer would loop over 2^60 empty rows.
+  auto refuse = [](const std::string& shape, std::size_t data_bytes, const std::string& what) {
+    INFO("shape " << shape);
+    CHECK_THROWS_WITH(
+        parse_npy(
+            image("{'descr': '<f4', 'fortran_order': False, 'shape': " + shape + ", }", data_bytes),
+            "e.npy"),
+        Catch::Contains("e.npy: shape ") && Catch::Contains(what));
+  };
+  refuse("(1152921504606846976, 0)", 0, "holds no elements");
+  refuse("(0, 4096)", 0, "holds no elements");
+  refuse("(0,)", 0, "holds no elements");
+  refuse("(3, 0, 5)", 0, "holds no elements");
+  // Products that wrap around size_t (2^62 x 4 elements x 4 bytes = 2^66) and would look small.
+  refuse("(4611686018427387904, 4)", 16, "overflows size_t");
+  refuse("(4294967296, 4294967296, 16)", 16, "overflows size_t");
+  refuse("(4611686018427387904,)", 16, "overflows size_t");  // x 4 bytes
+  // A shape that fits size_t but not the file: the sizes are named.
+  CHECK_THROWS_WITH(
+      parse_npy(image("{'descr': '<f4', 'fortran_order': False, 'shape': (1099511627776, 2), }", 8),
+                "e.npy"),
+      Catch::Contains("truncated data (8 of 8796093022208 bytes"));
+}
+
+TEST_CASE("npy: a NUL or control byte in a header string is printed escaped", "[npy]") {
+  std::string dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }";
+  dict[12] = '\0';  // the descr: 'f', NUL, '4'
+  dict[11] = 'f';
+  CHECK_THROWS_WITH(parse_npy(image(dict, 8), "n.npy"),
+                    Catch::Equals("n.npy: unsupported dtype 'f\\x004' (supported: '<f2' float16, "
+                                  "'<f4' float32, little-endian)"));
+  std::string key = "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), 'a\nb': 1}";
+  CHECK_THROWS_WITH(parse_npy(image(key, 8), "n.npy"), Catch::Contains("key 'a\\x0ab'"));
+}
+
+namespace {
+
+struct temp_path {
+  std::filesystem::path path =
+      std::filesystem::temp_directory_path() / ("anda_test_npy_" + std::to_string(::getpid()));
+  temp_path() { std::filesystem::create_directories(path); }
+  ~temp_path() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+};
+
+void write_file(const std::filesystem::path& p, const std::vector<std::uint8_t>& bytes) {
+  std::ofstream out(p, std::ios::binary | std::ios::trunc);
+  out.write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
+}
+
+}  // namespace
+
+TEST_CASE("npy: read_npy reads only regular files of bounded size, naming the path", "[npy]") {
+  temp_path dir;
+  const auto good_file = dir.path / "good.npy";
+  write_file(good_file, image(good, 12));
+  const npy_array a = read_npy(good_file);
+  CHECK(a.shape == std::vector<std::size_t>{2, 3});
+  CHECK(a.data == std::vector<std::uint8_t>(12, 0x3C));
+  write_file(dir.path / "v3.npy", image(good, 12, 3));
+  CHECK(read_npy(dir.path / "v3.npy").size() == 6);
+  // The errors of parse_npy, from the file: header too long for the file, truncated data.
+  auto lying = image(good, 12);
+  lying[9] = 0x7F;
+  write_file(dir.path / "lying.npy", lying);
+  CHECK_THROWS_WITH(read_npy(dir.path / "lying.npy"), Catch::Contains("exceeds the file"));
+  write_file(dir.path / "short.npy", std::vector<std::uint8_t>(lying.begin(), lying.begin() + 5));
+  CHECK_THROWS_WITH(read_npy(dir.path / "short.npy"), Catch::Contains("bad magic"));
+  write_file(dir.path / "text.npy", std::vector<std::uint8_t>(100, 'x'));
+  CHECK_THROWS_WITH(read_npy(dir.path / "text.npy"), Catch::Contains("text.npy: not a .npy file"));
+  auto cut = image(good, 11);
+  write_file(dir.path / "cut.npy", cut);
+  CHECK_THROWS_WITH(read_npy(dir.path / "cut.npy"),
+                    Catch::Contains("cut.npy: truncated data (11 of 12 bytes"));
+
+  // /dev/zero grew to gigabytes; a directory gave "basic_filebuf::underflow ... Is a directory".
+  auto refuse = [](const std::filesystem::path& p, const std::string& what) {
+    INFO(p.string());
+    CHECK_THROWS_AS(read_npy(p), npy_error);
+    CHECK_THROWS_WITH(read_npy(p), Catch::StartsWith(p.string() + ": ") && Catch::Contains(what));
+  };
+  if (std::filesystem::exists("/dev/zero")) {
+    refuse("/dev/zero", "not a regular file");
+    std::filesystem::create_symlink("/dev/zero", dir.path / "zero.npy");
+    refuse(dir.path / "zero.npy", "not a regular file");
+  }
+  refuse(dir.path, "not a regular file (a directory)");
+  refuse(dir.path / "missing.npy", "cannot open");
+  CHECK_THROWS_WITH(read_npy(good_file, 64),
+                    Catch::Contains("good.npy: 140 bytes is too large for an .npy input"));
 }

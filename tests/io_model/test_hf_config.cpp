@@ -178,3 +178,52 @@ TEST_CASE("hf_config: text and files", "[hf_config]") {
   CHECK_THROWS_AS(read_llama_config(dir.path()), anda::error);
   CHECK_THROWS_WITH(read_llama_config(dir / "missing.json"), Contains("missing.json: cannot open"));
 }
+
+// Issue 15, item 5: the shape for cost models (`anda whatif --config`, `anda search`) comes from
+// the same strict reader; OPT configs through the same key checks.
+TEST_CASE("hf_config: the architecture of LLaMA (GQA) and OPT configs", "[hf_config]") {
+  using anda::io::hf_architecture;
+  using anda::io::hf_architecture_from_json;
+  // meta-llama/Meta-Llama-3-8B/config.json (the keys read).
+  const json llama3 = json::parse(R"({"architectures": ["LlamaForCausalLM"],
+      "model_type": "llama", "hidden_size": 4096, "intermediate_size": 14336,
+      "num_hidden_layers": 32, "num_attention_heads": 32, "num_key_value_heads": 8,
+      "vocab_size": 128256, "max_position_embeddings": 8192, "rms_norm_eps": 1e-05,
+      "hidden_act": "silu", "rope_theta": 500000.0, "torch_dtype": "bfloat16"})");
+  const auto a = hf_architecture_from_json(llama3, "l3");
+  CHECK(a.family == hf_architecture::kind::llama);
+  CHECK(a.hidden_size == 4096);
+  CHECK(a.intermediate_size == 14336);
+  CHECK(a.num_layers == 32);
+  CHECK(a.num_heads == 32);
+  CHECK(a.num_kv_heads == 8);
+  CHECK(a.head_dim == 128);
+  // facebook/opt-1.3b.
+  const json opt = json::parse(R"({"model_type": "opt", "hidden_size": 2048, "ffn_dim": 8192,
+      "num_hidden_layers": 24, "num_attention_heads": 32})");
+  const auto o = hf_architecture_from_json(opt, "o");
+  CHECK(o.family == hf_architecture::kind::opt);
+  CHECK(o.intermediate_size == 8192);
+  CHECK(o.num_kv_heads == 32);
+  CHECK(o.head_dim == 64);
+  // Errors name the file and the key; a LLaMA config is refused exactly as by the loader.
+  const auto error_of = [](const json& j) -> std::string {
+    try {
+      hf_architecture_from_json(j, "config.json");
+    } catch (const hf_config_error& e) {
+      return e.what();
+    }
+    return "";
+  };
+  CHECK_THAT(error_of(json::parse(R"({"model_type": "gpt2"})")),
+             Contains("config.json: model_type 'gpt2' is not supported"));
+  CHECK_THAT(error_of(with(llama3, "hidden_size", 384.7)), Contains("'hidden_size'"));
+  CHECK(error_of(with(llama3, "hidden_size", 1e30)) ==
+        config_error(with(llama3, "hidden_size", 1e30)));
+  CHECK_THAT(error_of(with(opt, "ffn_dim", "8192")),
+             Contains("'ffn_dim' must be a positive integer"));
+  CHECK_THAT(error_of(with(opt, "num_attention_heads", 5)),
+             Contains("hidden_size (2048) is not a multiple of num_attention_heads (5)"));
+  CHECK_THAT(error_of(json::parse(R"({"model_type": "opt", "hidden_size": 64})")),
+             Contains("missing required key 'num_hidden_layers'"));
+}

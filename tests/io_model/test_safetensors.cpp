@@ -178,6 +178,10 @@ TEST_CASE("safetensors: every way a file can lie or break is one clear error", "
   SECTION("bad JSON") {
     CHECK_THAT(parse_error(st_image(R"({"t": {"dtype": "F32",)", data24)),
                Contains("crafted.safetensors: header: invalid JSON"));
+    // nlohmann's own tag is not the message; the bytes it echoes are escaped.
+    const auto e = parse_error(st_image(std::string("{\"t\"\0\n  ", 8), data24));
+    CHECK_THAT(e, Contains("crafted.safetensors: header: invalid JSON: parse error at line 1"));
+    CHECK_THAT(e, !Contains("[json.exception") && !Contains(std::string(1, '\0')));
     CHECK_THAT(parse_error(st_image("{\"t\xff\": 1}", data24)), Contains("invalid JSON"));
   }
   SECTION("header not an object") {
@@ -270,7 +274,7 @@ TEST_CASE("safetensors: every way a file can lie or break is one clear error", "
   SECTION("the errors are anda errors and name the file") {
     CHECK_THROWS_AS(parse({1}), anda::error);
     CHECK_THROWS_WITH(safetensors_file::read("/nonexistent/x.safetensors"),
-                      "/nonexistent/x.safetensors: cannot open for reading");
+                      "/nonexistent/x.safetensors: cannot open for reading (no such file)");
   }
 }
 
@@ -381,4 +385,64 @@ TEST_CASE("safetensors: checkpoint directories and index files that are wrong", 
   write_bytes(dir / "model.safetensors", st_build(s1));
   CHECK_THAT(open_error(),
              Contains("holds both model.safetensors and model.safetensors.index.json"));
+}
+
+TEST_CASE("safetensors: only regular files are read, sizes checked before reading",
+          "[safetensors]") {
+  // A shard, single file or index that is /dev/zero (or a directory) grew to gigabytes or gave
+  // "basic_filebuf::underflow error reading the file: Is a directory" without a path.
+  temp_dir dir("files");
+  std::map<std::string, st_tensor> s1;
+  s1["a"] = {"F32", {2}, f32_bytes({1, 2})};
+  const auto open_error = [&]() -> std::string {
+    try {
+      safetensors_checkpoint{dir.path()};
+    } catch (const safetensors_error& e) {
+      return e.what();
+    }
+    return "";
+  };
+  const bool have_zero = std::filesystem::exists("/dev/zero");
+  if (have_zero) {
+    std::filesystem::create_symlink("/dev/zero", dir / "model.safetensors");
+    CHECK(open_error() == (dir / "model.safetensors").string() + ": not a regular file");
+    std::filesystem::remove(dir / "model.safetensors");
+    CHECK_THROWS_WITH(safetensors_file::read("/dev/zero"), "/dev/zero: not a regular file");
+  }
+  std::filesystem::create_directory(dir / "model.safetensors");
+  CHECK(open_error() ==
+        (dir / "model.safetensors").string() + ": not a regular file (a directory)");
+  std::filesystem::remove(dir / "model.safetensors");
+
+  write_bytes(dir / "s1.safetensors", st_build(s1));
+  if (have_zero) {
+    std::filesystem::create_symlink("/dev/zero", dir / "model.safetensors.index.json");
+    CHECK(open_error() == (dir / "model.safetensors.index.json").string() + ": not a regular file");
+    std::filesystem::remove(dir / "model.safetensors.index.json");
+    std::filesystem::create_symlink("/dev/zero", dir / "s2.safetensors");
+    write_text(dir / "model.safetensors.index.json",
+               R"({"weight_map": {"a": "s1.safetensors", "b": "s2.safetensors"}})");
+    CHECK(open_error() == (dir / "s2.safetensors").string() + ": not a regular file");
+    std::filesystem::remove(dir / "s2.safetensors");
+  }
+  // An index past the header limit (a sparse file: nothing is written or read).
+  write_text(dir / "model.safetensors.index.json", "{}");
+  std::filesystem::resize_file(dir / "model.safetensors.index.json", 100'000'001);
+  CHECK_THAT(open_error(),
+             Contains("model.safetensors.index.json: 100000001 bytes is too large for "
+                      "model.safetensors.index.json (at most 100000000)"));
+  std::filesystem::remove(dir / "model.safetensors.index.json");
+  // A header length past the limit is refused before the header is read.
+  auto big = st_build(s1);
+  big[3] = 0x10;  // 2^28 + ...
+  write_bytes(dir / "model.safetensors", big);
+  std::filesystem::resize_file(dir / "model.safetensors", std::uintmax_t{1} << 29);
+  CHECK_THAT(open_error(), Contains("header length 268435") && Contains("exceeds the limit"));
+  // Index JSON errors name the file and are nlohmann's text without its tag.
+  std::filesystem::remove(dir / "model.safetensors");
+  write_text(dir / "model.safetensors.index.json", "{\"weight_map\": x}");
+  const auto e = open_error();
+  CHECK_THAT(e, Contains((dir / "model.safetensors.index.json").string() +
+                         ": invalid JSON: parse error at line 1, column 16"));
+  CHECK_THAT(e, !Contains("[json.exception"));
 }

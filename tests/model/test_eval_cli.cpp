@@ -10,6 +10,9 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
 
 #include "run_tool.hpp"
 
@@ -102,7 +105,7 @@ TEST_CASE("anda eval: errors are one line", "[eval][cli]") {
   check_error(m + t + " --weights int3", "--weights int3");
   check_error(m + t + " --rounding up", "--rounding up");
   check_error(m + t + " --windows 257", "257 asked");
-  check_error(m + t + " --window-len 513 --windows 1", "513 tokens exceed max_position_embeddings");
+  check_error(m + t + " --window-len 513 --windows 1", "513 tokens exceed");
   check_error("--model " + tmp.path.string() + "/nothing" + t, "nothing");
   check_error(m + " --tokens " + tmp.path.string() + "/missing.i32", "no such token file");
   check_error(m + " --tokens " + tmp.write("odd.i32", "abcde"), "not a whole number");
@@ -112,4 +115,52 @@ TEST_CASE("anda eval: errors are one line", "[eval][cli]") {
   check_error(m + " --tokens " + tmp.write("vocab.i32", big), "token 7 has id 8192");
   check_error(m + t + " --modules 7,6,6,6 --group 256 --weights int4 --windows 1",
               "not a multiple of the activation group");
+}
+
+// Issue 15, items 9 and 10: counts are whole numbers in range (no wrap of -1 to 2^64 - 1), and
+// --weight-group is refused where the weights have no groups. The failing inputs first.
+TEST_CASE("anda eval: negative counts and --weight-group without integer weights", "[eval][cli]") {
+  const std::string m = "--model " + model;
+  const std::string t = " --tokens " + eval_tokens;
+  check_error(m + t + " --windows -1", "--windows");
+  check_error(m + t + " --threads -4", "--threads");
+  check_error(m + t + " --weight-group -1 --weights int4", "--weight-group");
+  check_error(m + t + " --weight-group 64 --weights fp16", "--weight-group");
+  check_error(m + t + " --weight-group 64", "--weight-group");  // default weights: fp32
+  check_error(m + t + " --window-len -2", "--window-len");
+  check_error(m + t + " --windows 99999999999999999999", "--windows");
+}
+
+// Item 5: `anda whatif --config` accepts what `anda eval` accepts, with the same errors.
+TEST_CASE("anda eval and anda whatif --config: one config reader, the same errors", "[eval][cli]") {
+  const temp_dir tmp;
+  nlohmann::json base;
+  std::ifstream(model + "/config.json") >> base;
+  const std::vector<nlohmann::json> patches = {
+      {{"hidden_size", 384.7}},
+      {{"head_dim", nullptr}, {"num_attention_heads", 5}, {"num_key_value_heads", 5}},
+      {{"head_dim", nullptr}, {"num_attention_heads", 1000}, {"num_key_value_heads", 1000}},
+      {{"hidden_size", 1e30}},
+      {{"num_hidden_layers", "8"}},
+      {{"rms_norm_eps", nullptr}},
+      {{"hidden_act", "gelu"}},
+      {{"num_attention_heads", 6}, {"num_key_value_heads", 4}}};
+  const std::string dir = (tmp.path / "m").string();
+  fs::create_directories(dir);
+  for (const auto& patch : patches) {
+    auto j = base;
+    j.update(patch);
+    for (auto it = j.begin(); it != j.end();) it = it->is_null() ? j.erase(it) : std::next(it);
+    std::ofstream(dir + "/config.json") << j.dump();
+    const result e = run("--model " + dir + " --tokens " + eval_tokens + " --windows 1");
+    const result w = anda::test::run_tool("whatif --config " + dir + "/config.json");
+    INFO(patch.dump() << "\neval:   " << e.output << "whatif: " << w.output);
+    CHECK(e.status == 1);
+    CHECK(w.status == 1);
+    CHECK(e.output.rfind("anda: error: " + dir + "/config.json: ", 0) == 0);
+    CHECK(w.output == e.output);
+  }
+  // And what eval accepts, whatif accepts.
+  std::ofstream(dir + "/config.json") << base.dump();
+  CHECK(anda::test::run_tool("whatif --config " + dir + "/config.json").status == 0);
 }

@@ -6,6 +6,7 @@
 #include <anda/model/perplexity.hpp>
 
 #include <cmath>
+#include <limits>
 #include <random>
 
 #include "model_helpers.hpp"
@@ -258,8 +259,16 @@ TEST_CASE("errors: token ids, shapes, formats, non-finite inputs", "[model]") {
   huge.layers[0].input_layernorm.setConstant(1e5f);
   const llama_model hm{huge, weight_precision::int8};
   const std::vector<std::int32_t> t = {3, 1};
+  // A finite activation past FP16 is named as an overflow, not as an Inf or NaN input.
   CHECK_THROWS_WITH(hm.logits(t, activation_precision::anda({8, 8, 8, 8})),
-                    Catch::Contains("layer 0, input of qkv") && Catch::Contains("non-finite"));
+                    Catch::Contains("layer 0, input of qkv: input ") &&
+                        Catch::Contains("overflows FP16 (largest finite 65504; it rounds to Inf) "
+                                        "at row 0, group 0 (column 0)"));
+  llama_weights nan_embed = w;
+  nan_embed.embed_tokens(3, 5) = std::numeric_limits<float>::quiet_NaN();
+  const llama_model nm{nan_embed, weight_precision::int8};
+  CHECK_THROWS_WITH(nm.logits(t, activation_precision::anda({8, 8, 8, 8})),
+                    Catch::Contains("layer 0, input of qkv: non-finite input (Inf or NaN)"));
   const Eigen::MatrixXf nan = hm.logits(
       t, activation_precision::anda({8, 8, 8, 8}, 64, rounding::truncate, nonfinite::propagate));
   CHECK(nan.hasNaN());

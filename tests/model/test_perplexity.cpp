@@ -122,7 +122,52 @@ TEST_CASE("token files: int32 little-endian, whole ids, clear errors", "[perplex
                     Catch::Contains("9 bytes is not a whole number"));
   CHECK_THROWS_WITH(read_tokens(write("empty.i32", "")), Catch::Contains("empty"));
   CHECK_THROWS_WITH(read_tokens(dir / "missing.i32"), Catch::Contains("no such token file"));
+  // Only regular files, of bounded size, the path in every error (/dev/zero grew without end;
+  // a directory said "no such token file").
+  if (fs::exists("/dev/zero")) {
+    CHECK_THROWS_WITH(read_tokens("/dev/zero"), "/dev/zero: not a regular file");
+    fs::create_symlink("/dev/zero", dir / "zero.i32");
+    CHECK_THROWS_WITH(read_tokens(dir / "zero.i32"),
+                      (dir / "zero.i32").string() + ": not a regular file");
+  }
+  CHECK_THROWS_WITH(read_tokens(dir), dir.string() + ": not a regular file (a directory)");
+  CHECK_THROWS_WITH(read_tokens(write("big.i32", le), 4),
+                    Catch::Contains("big.i32: 8 bytes is too large for a token file (at most 4)"));
   CHECK_THROWS_WITH(check_tokens(std::vector<std::int32_t>{0, 5, 9}, 9, "f"),
                     Catch::Contains("token 2 has id 9"));
   fs::remove_all(dir);
+}
+
+TEST_CASE("perplexity: a window too long for memory is refused up front, saying how much",
+          "[perplexity]") {
+  // --window-len 65536 ended in a bare std::bad_alloc.
+  auto w = random_weights(16, 2, 2, 8, 32, 40, 1, false, 43);
+  w.config.max_positions = 0;  // no position limit: only memory bounds the window
+  const llama_model m{std::move(w)};
+  const std::size_t L = std::size_t{1} << 21;  // scores alone: 16 TiB
+  const std::vector<std::int32_t> tokens(L, 1);
+  perplexity_options o;
+  o.window_len = L;
+  CHECK_THROWS_WITH(evaluate_perplexity(m, tokens, {}, o),
+                    Catch::StartsWith("perplexity: a window of 2097152 tokens needs about ") &&
+                        Catch::Contains("(the attention scores alone 16384.0 GiB)") &&
+                        Catch::Contains("use shorter windows"));
+  CHECK_THROWS_WITH(m.logits(tokens), Catch::StartsWith("llama_model: a window of 2097152 tokens"));
+  // An explicit budget, and the threads counted: 2 windows of 65536 tokens at once.
+  o.window_len = 65536;
+  o.threads = 2;
+  o.max_memory_bytes = double(std::uint64_t{20} << 30);
+  const std::vector<std::int32_t> two(2 * 65536, 1);
+  CHECK_THROWS_WITH(evaluate_perplexity(m, two, {}, o),
+                    Catch::Contains("tokens needs about 16.") &&
+                        Catch::Contains("(the attention scores alone 16.0 GiB), 2 at once 3") &&
+                        Catch::Contains("more than the 20.0 GiB available: use shorter windows or "
+                                        "fewer threads"));
+  CHECK(m.window_bytes(65536) > 16.0 * (1ull << 30));
+  // A window past max_position_embeddings is refused before any window runs.
+  const llama_model p{random_weights(16, 2, 2, 8, 32, 40, 1, false, 43)};  // 512 positions
+  o.threads = 1;
+  o.window_len = 1024;
+  CHECK_THROWS_WITH(evaluate_perplexity(p, two, {}, o),
+                    "perplexity: a window of 1024 tokens exceeds max_position_embeddings = 512");
 }

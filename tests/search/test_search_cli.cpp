@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <string>
 #include "run_tool.hpp"
@@ -61,4 +62,24 @@ TEST_CASE("anda search: hwmodel energy cost and errors", "[search][cli]") {
   const auto preset = run("search --model " + model + " --cost cycles --preset no-such-model");
   CHECK(preset.status != 0);
   CHECK_THAT(preset.output, Catch::Contains("no-such-model"));
+}
+
+// Issue 15, items 6 and 10: floating options must be finite and in range; --lowest above
+// --highest is refused before the model loads (a missing model shows it is not loaded).
+TEST_CASE("anda search: NaN tolerance and inverted M range are refused up front", "[search][cli]") {
+  for (const char* tol : {"nan", "inf", "-0.1", "0.6", "1e400", "x"}) {
+    const auto r = run("search --model " + model + " --tolerance " + tol + " --windows 1");
+    INFO(tol << "\n" << r.output);
+    CHECK(r.status == 1);
+    CHECK(r.output.rfind("anda: error: --tolerance", 0) == 0);
+    CHECK(std::count(r.output.begin(), r.output.end(), '\n') == 1);
+  }
+  const auto inverted = run("search --model /nonexistent/model --lowest 13 --highest 4");
+  CHECK(inverted.status == 1);
+  CHECK_THAT(inverted.output, Catch::Contains("--lowest 13 is above --highest 4"));
+  for (const char* bad : {"--windows -1", "--threads -4", "--iterations -1"}) {
+    const auto r = run("search --model " + model + " " + bad);
+    INFO(bad << "\n" << r.output);
+    CHECK(r.status == 1);
+  }
 }

@@ -1,6 +1,9 @@
 // The bit-plane tensor: layout of docs/format.md section 4, memory cost, padding, Eigen inputs.
 #include <catch2/catch.hpp>
 
+#include <limits>
+#include <string>
+
 #include "encode_helpers.hpp"
 #include "generators.hpp"
 
@@ -120,4 +123,34 @@ TEST_CASE("a row stride below the row length is refused", "[storage]") {
   const std::vector<std::uint16_t> bits(64, 0x3C00);
   CHECK_THROWS_AS(encode(format{8, 4}, bits.data(), 4, 16, 8), shape_error);
   CHECK_NOTHROW(encode(format{8, 4}, bits.data(), 1, 16, 8));  // one row
+}
+
+TEST_CASE("encode of floats: a finite value past FP16 is named as an overflow", "[storage]") {
+  // 1e6 was reported as "non-finite input (Inf or NaN)": it is finite, and overflowed FP16.
+  Eigen::MatrixXf x = Eigen::MatrixXf::Constant(2, 16, 1.0f);
+  x(1, 9) = 1e6f;
+  try {
+    (void)encode(format{8, 4}, x);
+    FAIL("no error");
+  } catch (const nonfinite_error& e) {
+    CHECK(e.fp16_overflow());
+    CHECK(e.row() == 1);
+    CHECK(e.group() == 1);
+    CHECK(e.column() == 9);
+    CHECK(std::string(e.what()) ==
+          "input 1000000 overflows FP16 (largest finite 65504; it rounds to Inf) at row 1, group 1 "
+          "(column 9) under nonfinite::reject");
+  }
+  x(1, 9) = 65519.0f;  // rounds to 65504: no overflow
+  CHECK_NOTHROW(encode(format{8, 4}, x));
+  x(1, 9) = -65520.0f;  // rounds to -Inf
+  CHECK_THROWS_WITH(encode(format{8, 4}, x), Catch::StartsWith("input -65520 overflows FP16"));
+  x(1, 9) = std::numeric_limits<float>::infinity();  // an Inf input stays an Inf input
+  try {
+    (void)encode(format{8, 4}, x);
+    FAIL("no error");
+  } catch (const nonfinite_error& e) {
+    CHECK_FALSE(e.fp16_overflow());
+    CHECK_THAT(e.what(), Catch::StartsWith("non-finite input (Inf or NaN) at row 1, group 1"));
+  }
 }

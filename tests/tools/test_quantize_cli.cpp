@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cstdio>
 #include <filesystem>
@@ -194,4 +195,97 @@ TEST_CASE("anda backends: every backend of the build, which run here, and ANDA_I
   const auto unknown = run("backends", "ANDA_ISA=sse9");
   CHECK(one_line_error(unknown));
   CHECK(unknown.output.find("ANDA_ISA=sse9 is not a known backend") != std::string::npos);
+}
+
+// Issue 15, items 2 and 7: every output file follows include/anda/io/output_file.hpp. The
+// failing inputs first: a name that leaves no room for a ".partial" suffix, a symlink (its
+// target must be written, the link kept), a FIFO (written directly, never replaced).
+TEST_CASE("quantize -o: long names, symlinks, FIFOs, directories", "[cli][output]") {
+  const temp_dir tmp;
+  const std::string in = tmp / "x.npy";
+  std::vector<float> v(128);
+  for (std::size_t i = 0; i < v.size(); ++i) v[i] = 0.37f * float(i);
+  write_f32(in, v, {2, 64});
+  const std::string q = "quantize --group 64 --mantissa 7 " + in + " -o ";
+
+  // 250 characters + ".npy" = 254 <= NAME_MAX: fine, and no temporary file left beside it.
+  const std::string long_name = tmp / (std::string(250, 'a') + ".npy");
+  const auto r1 = run(q + "\"" + long_name + "\"");
+  INFO(r1.output);
+  CHECK(r1.status == 0);
+  CHECK(fs::is_regular_file(long_name));
+  CHECK(std::distance(fs::directory_iterator(tmp.path), fs::directory_iterator{}) == 2);
+
+  // A symlink is written through: the target holds the result, the link stays a link.
+  const std::string target = tmp / "target.npy", link = tmp / "link.npy";
+  { std::ofstream(target) << "old"; }
+  fs::create_symlink(target, link);
+  const auto r2 = run(q + link);
+  INFO(r2.output);
+  CHECK(r2.status == 0);
+  CHECK(fs::is_symlink(link));
+  CHECK(read_f32(target).size() == 128);
+  // A dangling symlink: its target is created.
+  const std::string dangling = tmp / "dangling.npy", made = tmp / "made.npy";
+  fs::create_symlink(made, dangling);
+  CHECK(run(q + dangling).status == 0);
+  CHECK(fs::is_symlink(dangling));
+  CHECK(read_f32(made).size() == 128);
+
+  // A FIFO is written directly (a reader drains it) and stays a FIFO.
+  const std::string fifo = tmp / "pipe", drained = tmp / "drained.npy";
+  REQUIRE(mkfifo(fifo.c_str(), 0600) == 0);
+  const auto r3 =
+      run(q + fifo, "timeout 10 cat '" + fifo + "' > '" + drained + "' 2>/dev/null </dev/null &");
+  INFO(r3.output);
+  CHECK(r3.status == 0);
+  CHECK(fs::is_fifo(fifo));
+  for (int i = 0; i < 100 && (!fs::exists(drained) || fs::file_size(drained) < 640); ++i)
+    usleep(50000);
+  CHECK(read_f32(drained).size() == 128);
+
+  // A directory is an error naming it.
+  const auto r4 = run(q + tmp.path.string());
+  CHECK(one_line_error(r4));
+  CHECK_THAT(r4.output, Catch::Contains(tmp.path.string() + ": is a directory"));
+  CHECK(fs::is_directory(tmp.path));
+}
+
+// A device is written directly: /dev/full gives a write error (exit 1) and stays a device.
+// (Before the fix, as root, the rename turned /dev/full into a regular file: not run against
+// the old tool for that reason; the FIFO case above covers the same rule.)
+TEST_CASE("quantize -o /dev/full: a write error, the device kept", "[cli][output]") {
+  const temp_dir tmp;
+  const std::string in = tmp / "x.npy";
+  write_f32(in, std::vector<float>(64, 1.0f), {64});
+  const auto r = run("quantize --group 64 --mantissa 7 " + in + " -o /dev/full");
+  CHECK(one_line_error(r));
+  CHECK_THAT(r.output, Catch::Contains("/dev/full: write error"));
+  CHECK(fs::is_character_file("/dev/full"));
+  CHECK(run("quantize --group 64 --mantissa 7 " + in + " -o /dev/null").status == 0);
+  CHECK(fs::is_character_file("/dev/null"));
+}
+
+// Items 9 and 10: counts are whole numbers in range (no wrap of -1 to 2^64 - 1), and an unknown
+// subcommand is named.
+TEST_CASE("gemm: negative and oversized counts are refused", "[cli]") {
+  const temp_dir tmp;
+  const std::string x = tmp / "x.npy", w = tmp / "w.npy";
+  write_f32(x, std::vector<float>(128, 0.5f), {1, 128});
+  write_f32(w, std::vector<float>(256, 0.25f), {2, 128});
+  const std::string g = "gemm " + x + " " + w + " -o " + (tmp / "y.npy") + " --mantissa 7";
+  for (const char* bad : {" --weight-group -1", " --threads -4", " --threads 0",
+                          " --weight-group 99999999999999999999", " --weight-group 1.5"}) {
+    const auto r = run(g + bad);
+    INFO(bad << "\n" << r.output);
+    CHECK(one_line_error(r));
+    CHECK(!fs::exists(tmp / "y.npy"));
+  }
+  CHECK(run(g + " --weight-group 128 --threads 2").status == 0);
+}
+
+TEST_CASE("anda bogus names the unknown command", "[cli]") {
+  const auto r = run("bogus --json");
+  CHECK(one_line_error(r));
+  CHECK_THAT(r.output, Catch::Contains("unknown command 'bogus'"));
 }

@@ -22,6 +22,12 @@
 // (attention_bias/mlp_bias true), rope scaling of any kind (rope_scaling or a rope_type other than
 // "default", partial rotary factors), a Mistral sliding window shorter than the context,
 // quantization_config, and a dtype other than float16/bfloat16/float32.
+//
+// For cost models (`anda whatif --config`, `anda search`), `read_hf_architecture` gives the
+// shape of the network: a LLaMA/Mistral config goes through the very reader above (what `anda
+// eval` accepts, with the same errors), an OPT config through the same strict key checks
+// (model_type "opt"; hidden_size, num_hidden_layers, num_attention_heads, ffn_dim positive
+// integers that fit in int; hidden_size a multiple of num_attention_heads).
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -34,8 +40,10 @@
 #include <limits>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "anda/format/error.hpp"
+#include "anda/io/read_file.hpp"
 #include "anda/model/llama_weights.hpp"
 
 namespace anda::io {
@@ -111,6 +119,20 @@ class hf_config_reader {
              " is not supported (only null or >= max_position_embeddings, i.e. full attention)");
     }
     return c;
+  }
+
+  // An OPT config: the architecture fields only (nothing of it is loaded or run).
+  void read_opt(int& hidden, int& layers, int& heads, int& ffn) const {
+    if (!j_.is_object()) fail("the top level is not a JSON object");
+    const std::string type = string_key("model_type");
+    if (type != "opt") fail("model_type '" + type + "' is not opt");
+    hidden = positive_int("hidden_size");
+    layers = positive_int("num_hidden_layers");
+    heads = positive_int("num_attention_heads");
+    ffn = positive_int("ffn_dim");
+    if (hidden % heads != 0)
+      fail("hidden_size (" + std::to_string(hidden) +
+           ") is not a multiple of num_attention_heads (" + std::to_string(heads) + ")");
   }
 
  private:
@@ -238,14 +260,71 @@ inline model::llama_config parse_llama_config(std::string_view text, const std::
   return llama_config_from_json(j, name);
 }
 
+namespace detail {
+// config.json of `path` (the file, or a directory holding one) and its name for messages: a
+// regular file of at most 16 MiB (read_file.hpp), the path named in every error.
+inline std::pair<std::string, std::string> read_config_text(const std::filesystem::path& path) {
+  std::error_code ec;
+  const auto file = std::filesystem::is_directory(path, ec) ? path / "config.json" : path;
+  try {
+    return {read_file(file, std::uintmax_t{16} << 20, "config.json"), file.string()};
+  } catch (const file_error& e) {
+    throw hf_config_error(e.what());
+  }
+}
+
+inline nlohmann::json parse_config_json(std::string_view text, const std::string& name) {
+  try {
+    return nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception& e) {
+    throw hf_config_error(name + ": invalid JSON (" + e.what() + ")");
+  }
+}
+}  // namespace detail
+
 // Reads `path`: a config.json file, or a directory holding one.
 inline model::llama_config read_llama_config(const std::filesystem::path& path) {
-  const auto file = std::filesystem::is_directory(path) ? path / "config.json" : path;
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw hf_config_error(file.string() + ": cannot open for reading");
-  const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-  if (in.bad()) throw hf_config_error(file.string() + ": read error");
-  return parse_llama_config(std::string_view{text}, file.string());
+  const auto [text, name] = detail::read_config_text(path);
+  return parse_llama_config(std::string_view{text}, name);
+}
+
+// The shape of a decoder-only transformer, for cost models (see the top of this file).
+struct hf_architecture {
+  enum class kind { llama, opt };
+  kind family = kind::llama;
+  int hidden_size = 0, num_layers = 0, num_heads = 0, num_kv_heads = 0, head_dim = 0;
+  int intermediate_size = 0;  // LLaMA intermediate_size, OPT ffn_dim
+};
+
+// From a parsed config.json; `name` is used in error messages.
+inline hf_architecture hf_architecture_from_json(const nlohmann::json& j, const std::string& name) {
+  hf_architecture a;
+  if (j.is_object() && j.contains("model_type") && j["model_type"].is_string() &&
+      j["model_type"] != "llama" && j["model_type"] != "mistral" && j["model_type"] != "opt")
+    throw hf_config_error(name + ": model_type '" + j["model_type"].get<std::string>() +
+                          "' is not supported (supported: llama, mistral, opt)");
+  if (j.is_object() && j.contains("model_type") && j["model_type"] == "opt") {
+    a.family = hf_architecture::kind::opt;
+    detail::hf_config_reader{j, name}.read_opt(a.hidden_size, a.num_layers, a.num_heads,
+                                               a.intermediate_size);
+    a.num_kv_heads = a.num_heads;
+    a.head_dim = a.hidden_size / a.num_heads;
+    return a;
+  }
+  const model::llama_config c = llama_config_from_json(j, name);
+  a.hidden_size = c.hidden_size;
+  a.num_layers = c.num_layers;
+  a.num_heads = c.num_heads;
+  a.num_kv_heads = c.num_kv_heads;
+  a.head_dim = c.head_dim;
+  a.intermediate_size = c.intermediate_size;
+  return a;
+}
+
+// Reads `path`: a config.json file, or a directory holding one.
+inline hf_architecture read_hf_architecture(const std::filesystem::path& path) {
+  const auto [text, name] = detail::read_config_text(path);
+  return hf_architecture_from_json(detail::parse_config_json(text, name), name);
 }
 
 }  // namespace anda::io

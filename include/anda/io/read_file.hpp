@@ -8,14 +8,16 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <stdexcept>
 #include <string>
 #include <system_error>
 
+#include "anda/format/error.hpp"
+
 namespace anda::io {
 
-struct file_error : std::runtime_error {
-  using std::runtime_error::runtime_error;
+// A file that cannot be read as asked; the message starts with its path.
+struct file_error : error {
+  using error::error;
 };
 
 // The size of a regular file (symlinks followed); file_error names the path otherwise.

@@ -44,6 +44,7 @@
 
 #include "anda/format/error.hpp"
 #include "anda/format/fp16.hpp"
+#include "anda/io/read_file.hpp"
 
 namespace anda::io {
 
@@ -93,8 +94,12 @@ struct safetensors_tensor {
 
 namespace detail {
 
-// The header's byte limit of the reference implementation; a larger one is refused, not parsed.
+// The header's byte limit of the reference implementation; a larger one is refused, not read.
+// model.safetensors.index.json is held to the same limit.
 inline constexpr std::uint64_t safetensors_max_header = 100'000'000;
+// The largest safetensors file read into memory (256 GiB): a bound against a runaway read, far
+// above any shard (the whole file must also fit in memory).
+inline constexpr std::uintmax_t safetensors_max_file = std::uintmax_t{1} << 38;
 
 struct safetensors_entry {
   safetensors_dtype dtype;
@@ -135,15 +140,43 @@ inline nlohmann::json parse_json_strictly(std::string_view text, const std::stri
     } else if (event == ev::key && !keys.empty()) {
       const auto& key = parsed.get_ref<const std::string&>();
       if (!keys.back().insert(key).second)
-        throw safetensors_error(what + ": duplicate JSON key '" + key + "'");
+        throw safetensors_error(what + ": duplicate JSON key '" + escaped(key) + "'");
     }
     return true;
   };
   try {
     return nlohmann::json::parse(text.begin(), text.end(), callback);
   } catch (const nlohmann::json::exception& e) {
-    throw safetensors_error(what + ": invalid JSON (" + e.what() + ")");
+    // nlohmann's text without its "[json.exception.parse_error.101] " tag, escaped (the
+    // "last read" part echoes the file's bytes).
+    std::string_view msg = e.what();
+    if (msg.starts_with("[json.exception.")) {
+      const auto end = msg.find("] ");
+      if (end != std::string_view::npos) msg.remove_prefix(end + 2);
+    }
+    throw safetensors_error(what + ": invalid JSON: " + escaped(msg));
   }
+}
+
+// The size of the regular file `path` (symlinks followed; a device, FIFO or directory refused),
+// at most `max_bytes` for `role`; every error names the path.
+inline std::uintmax_t checked_file_size(const std::filesystem::path& path, std::uintmax_t max_bytes,
+                                        const std::string& role) {
+  std::error_code ec;
+  const auto st = std::filesystem::status(path, ec);
+  if (st.type() == std::filesystem::file_type::not_found)
+    throw safetensors_error(path.string() + ": cannot open for reading (no such file)");
+  std::uintmax_t size = 0;
+  try {
+    size = regular_file_size(path);
+  } catch (const file_error& e) {
+    throw safetensors_error(e.what());
+  }
+  if (size > max_bytes)
+    throw safetensors_error(path.string() + ": " + std::to_string(size) +
+                            " bytes is too large for " + role + " (at most " +
+                            std::to_string(max_bytes) + ")");
+  return size;
 }
 
 // A JSON value as a size_t, or an error naming what it should have been.
@@ -155,12 +188,34 @@ inline std::size_t json_size(const nlohmann::json& v, const std::string& what) {
   return static_cast<std::size_t>(u);
 }
 
-inline std::vector<std::uint8_t> read_whole_file(const std::filesystem::path& path) {
+// A safetensors file: a regular file of at most safetensors_max_file bytes whose header length
+// (the first 8 bytes) is checked against the file and the header limit before the rest is read.
+inline std::vector<std::uint8_t> read_safetensors_bytes(const std::filesystem::path& path) {
+  const auto size = checked_file_size(path, safetensors_max_file, "a safetensors file");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw safetensors_error(path.string() + ": cannot open for reading");
-  std::vector<std::uint8_t> bytes{std::istreambuf_iterator<char>(in),
-                                  std::istreambuf_iterator<char>()};
-  if (in.bad()) throw safetensors_error(path.string() + ": read error");
+  std::vector<std::uint8_t> bytes(static_cast<std::size_t>(std::min<std::uintmax_t>(size, 8)));
+  in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  if (static_cast<std::size_t>(in.gcount()) != bytes.size())
+    throw safetensors_error(path.string() + ": read error");
+  if (size >= 8) {
+    std::uint64_t n = 0;
+    for (std::size_t i = 0; i < 8; ++i) n |= std::uint64_t{bytes[i]} << (8 * i);
+    // The same checks as safetensors_file::parse, before the header is read.
+    if (n > size - 8)
+      throw safetensors_error(path.string() + ": header length " + std::to_string(n) +
+                              " exceeds the file (" + std::to_string(size - 8) +
+                              " bytes after the length field)");
+    if (n > safetensors_max_header)
+      throw safetensors_error(path.string() + ": header length " + std::to_string(n) +
+                              " exceeds the limit of " + std::to_string(safetensors_max_header) +
+                              " bytes");
+    bytes.resize(static_cast<std::size_t>(size));
+    in.read(reinterpret_cast<char*>(bytes.data() + 8), static_cast<std::streamsize>(size - 8));
+    if (static_cast<std::uintmax_t>(in.gcount()) != size - 8)
+      throw safetensors_error(path.string() +
+                              ": read error (file shorter than its size, or changing)");
+  }
   return bytes;
 }
 
@@ -189,7 +244,7 @@ class safetensors_file {
  public:
   // Reads and checks `path`.
   static safetensors_file read(const std::filesystem::path& path) {
-    return parse(detail::read_whole_file(path), path.string());
+    return parse(detail::read_safetensors_bytes(path), path.string());
   }
 
   // Checks a whole file image; `name` is used in error messages.
@@ -294,12 +349,12 @@ class safetensors_file {
     const std::string* previous = nullptr;
     for (const auto& [key, e] : order) {
       if (e->begin < position)
-        fail("tensor '" + *key + "' (data_offsets [" + std::to_string(e->begin) + ", " +
-             std::to_string(e->end) + "]) overlaps tensor '" + *previous + "' (which ends at " +
-             std::to_string(position) + ")");
+        fail("tensor '" + escaped(*key) + "' (data_offsets [" + std::to_string(e->begin) + ", " +
+             std::to_string(e->end) + "]) overlaps tensor '" + escaped(*previous) +
+             "' (which ends at " + std::to_string(position) + ")");
       if (e->begin > position)
         fail("gap of " + std::to_string(e->begin - position) +
-             " bytes in the data section before " + "tensor '" + *key + "' (at offset " +
+             " bytes in the data section before " + "tensor '" + escaped(*key) + "' (at offset " +
              std::to_string(position) + ")");
       position = e->end;
       previous = key;
@@ -320,7 +375,7 @@ class safetensors_file {
   }
 
   detail::safetensors_entry read_entry(const std::string& key, const nlohmann::json& value) const {
-    const std::string where = name_ + ": tensor '" + key + "'";
+    const std::string where = name_ + ": tensor '" + escaped(key) + "'";
     if (!value.is_object()) throw safetensors_error(where + ": entry must be a JSON object");
     for (const auto& [k, v] : value.items()) {
       (void)v;
@@ -384,7 +439,9 @@ class safetensors_checkpoint {
 
   explicit safetensors_checkpoint(const std::filesystem::path& dir) : dir_{dir} {
     namespace fs = std::filesystem;
-    const bool single = fs::exists(dir / single_name), index = fs::exists(dir / index_name);
+    std::error_code ec1, ec2;
+    const bool single = fs::exists(dir / single_name, ec1),
+               index = fs::exists(dir / index_name, ec2);
     if (single && index)
       throw safetensors_error(dir.string() + ": holds both " + single_name + " and " + index_name +
                               "; which one is the checkpoint is ambiguous");
@@ -425,8 +482,13 @@ class safetensors_checkpoint {
  private:
   void read_index(const std::filesystem::path& path) {
     const std::string what = path.string();
-    const auto bytes = detail::read_whole_file(path);
-    const std::string_view text{reinterpret_cast<const char*>(bytes.data()), bytes.size()};
+    detail::checked_file_size(path, detail::safetensors_max_header, index_name);
+    std::string text;
+    try {
+      text = read_file(path, detail::safetensors_max_header, index_name);
+    } catch (const file_error& e) {
+      throw safetensors_error(e.what());
+    }
     const nlohmann::json index = detail::parse_json_strictly(text, what, 4);
     if (!index.is_object() || !index.contains("weight_map") || !index["weight_map"].is_object())
       throw safetensors_error(what + ": no \"weight_map\" object");
@@ -443,7 +505,8 @@ class safetensors_checkpoint {
                                 "', which is not a file name in the checkpoint directory");
       auto it = shard_of_file.find(shard);
       if (it == shard_of_file.end()) {
-        if (!std::filesystem::exists(dir_ / shard))
+        std::error_code ec;
+        if (!std::filesystem::exists(dir_ / shard, ec))
           throw safetensors_error(what + ": weight_map entry '" + tensor + "' names shard '" +
                                   shard + "', which does not exist");
         shards_.push_back(safetensors_file::read(dir_ / shard));

@@ -4,6 +4,7 @@
 
 #include <Eigen/Core>
 
+#include <cmath>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -36,15 +37,31 @@ inline activation_tensor encode(const format& fmt, const std::uint16_t* bits, st
   return t;
 }
 
+// The error to report for `e`, thrown while encoding the FP16 conversion of the floats `src`
+// (row stride `stride` elements): where the float at e's row and column is finite it overflowed
+// FP16, and the error says so with its value; else `e` itself.
+inline nonfinite_error explain_nonfinite(const nonfinite_error& e, const float* src,
+                                         std::size_t stride) {
+  const float v = src[e.row() * stride + e.column()];
+  if (!e.fp16_overflow() && std::isfinite(v))
+    return nonfinite_error(e.row(), e.group(), e.column(), v);
+  return e;
+}
+
 // Floats go through FP16 first (two steps, docs/format.md section 3): round to nearest even,
-// overflow to +-Inf, which then follows the non-finite policy.
+// overflow to +-Inf, which then follows the non-finite policy (under reject, a finite float that
+// overflowed is reported as an FP16 overflow with its value, not as an Inf or NaN input).
 inline activation_tensor encode_float(
     const format& fmt, const float* src, std::size_t rows, std::size_t cols, std::size_t stride,
     const kernels::backend& backend = kernels::selected_backend()) {
   std::vector<std::uint16_t> bits(rows * cols);
   for (std::size_t r = 0; r < rows; ++r)
     backend.float_to_fp16(src + r * stride, &bits[r * cols], cols);
-  return encode(fmt, bits.data(), rows, cols, cols, backend);
+  try {
+    return encode(fmt, bits.data(), rows, cols, cols, backend);
+  } catch (const nonfinite_error& e) {
+    throw explain_nonfinite(e, src, stride);
+  }
 }
 
 // Any Eigen matrix or expression of Eigen::half or float; rows are tokens, groups run along

@@ -21,12 +21,15 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <limits>
 #include <optional>
 #include <span>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include <unistd.h>
 
 #include "anda/format/error.hpp"
 #include "anda/format/fp16.hpp"
@@ -111,6 +114,23 @@ inline void softmax_prefix(float* p, Eigen::Index n) {
   v /= v.sum();
 }
 
+// The physical memory of this machine in bytes (0 when unknown): the bound a forward pass's
+// working memory is checked against before it allocates.
+inline double physical_memory_bytes() {
+#if defined(_SC_PHYS_PAGES) && defined(_SC_PAGESIZE)
+  const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);
+  if (pages > 0 && page > 0) return double(pages) * double(page);
+#endif
+  return 0;
+}
+
+// "16.0 GiB"
+inline std::string gib(double bytes) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.1f GiB", bytes / double(1ull << 30));
+  return buf;
+}
+
 }  // namespace detail
 
 // The rotary tables for positions 0..T-1: cos and sin of position * inv_freq[i], i < head_dim / 2
@@ -178,6 +198,42 @@ class llama_model {
 
   const llama_config& config() const { return cfg_; }
   weight_precision weights() const { return precision_; }
+
+  // An upper estimate of the working memory (bytes) of one forward pass over T tokens: the FP32
+  // activations of a layer (residual, norm, q/k/v, context, gate/up, their encoded copies), the
+  // T x T attention scores and, with `logits`, the [vocab, T] logits. Computed in double: no
+  // overflow for any T.
+  double window_bytes(std::size_t T, bool logits = true) const {
+    const double t = double(T), h = cfg_.hidden_size, f = cfg_.intermediate_size,
+                 q = double(cfg_.num_heads) * cfg_.head_dim,
+                 kv = double(cfg_.num_kv_heads) * cfg_.head_dim;
+    const double per_token = 4 * h + 3 * (q + 2 * kv) + 2 * q + 6 * f;
+    return 4 * (t * t + t * per_token + (logits ? t * cfg_.vocab_size : 0));
+  }
+
+  // Throws anda::error when `threads` concurrent forward passes over T tokens need more than
+  // `limit` bytes (0: this machine's physical memory), saying how much they need.
+  void check_window_memory(std::size_t T, std::size_t threads, double limit = 0,
+                           bool logits = true) const {
+    if (limit <= 0) limit = detail::physical_memory_bytes();
+    const double one = window_bytes(T, logits), all = one * double(threads);
+    if (limit > 0 && all > limit) {
+      std::string m = "a window of " + std::to_string(T) + " tokens needs about " +
+                      detail::gib(one) + " of working memory (the attention scores alone " +
+                      detail::gib(4 * double(T) * double(T)) + ")";
+      if (threads > 1) {
+        m += ", ";
+        m += std::to_string(threads);
+        m += " at once ";
+        m += detail::gib(all);
+      }
+      m += "; more than the ";
+      m += detail::gib(limit);
+      m += " available: use shorter windows";
+      if (threads > 1) m += " or fewer threads";
+      throw error(m);
+    }
+  }
   int weight_group() const { return weight_group_; }
 
   // Logits [T, vocab] (column-major) for the token ids fed as one sequence at positions 0..T-1.
@@ -198,6 +254,11 @@ class llama_model {
     if (cfg_.max_positions > 0 && T > cfg_.max_positions)
       throw error("llama_model: " + std::to_string(T) +
                   " tokens exceed max_position_embeddings = " + std::to_string(cfg_.max_positions));
+    try {
+      check_window_memory(std::size_t(T), 1, 0, false);
+    } catch (const error& e) {
+      throw error(std::string("llama_model: ") + e.what());
+    }
     const int H = cfg_.num_heads, KV = cfg_.num_kv_heads, hd = cfg_.head_dim;
     Eigen::MatrixXf x(T, cfg_.hidden_size);
     for (Eigen::Index t = 0; t < T; ++t) {

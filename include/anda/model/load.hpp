@@ -17,12 +17,14 @@
 // checkpoints saved and that rope_theta determines. With tie_word_embeddings the head is a copy of
 // embed_tokens; a checkpoint that is tied but still holds lm_head.weight is accepted only when
 // that tensor is bitwise equal to embed_tokens (as transformers writes it), else it is an error.
-// Tensors may be F16, BF16 or F32 (converted exactly) regardless of the config's dtype.
+// Tensors may be F16, BF16 or F32 (converted exactly) regardless of the config's dtype. Every
+// value must be finite: an Inf or NaN is an error naming the tensor, its file and the element.
 #pragma once
 
 #include <Eigen/Core>
 
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <cstring>
 #include <filesystem>
@@ -104,15 +106,35 @@ class llama_loader {
                                   ", config.json expects " + io::shape_string(expected));
     used_.insert(name);
   }
+  // An Inf or NaN weight is refused here, once, naming the tensor, its file and the element in
+  // the file's indexing ((row, column) of [rows, cols]); found in place, without a copy.
+  [[noreturn]] void nonfinite(const std::string& name, float v, const std::string& element) const {
+    throw io::safetensors_error(ckpt_.file_of(name).name() + ": tensor '" + name + "' holds " +
+                                (std::isnan(v) ? "NaN"
+                                 : v > 0       ? "+Inf"
+                                               : "-Inf") +
+                                " at " + element + "; weights must be finite");
+  }
   Eigen::MatrixXf matrix(const std::string& name, std::size_t rows, std::size_t cols) {
     const std::size_t shape[2] = {rows, cols};
     check(name, shape);
-    return ckpt_.to_matrix(name, rows, cols);
+    Eigen::MatrixXf m = ckpt_.to_matrix(name, rows, cols);
+    if (!m.allFinite())
+      for (Eigen::Index r = 0; r < m.rows(); ++r)
+        for (Eigen::Index c = 0; c < m.cols(); ++c)
+          if (!std::isfinite(m(r, c)))
+            nonfinite(name, m(r, c),
+                      "(row " + std::to_string(r) + ", column " + std::to_string(c) + ")");
+    return m;
   }
   Eigen::VectorXf vector(const std::string& name, std::size_t n) {
     const std::size_t shape[1] = {n};
     check(name, shape);
-    return ckpt_.to_vector(name, n);
+    Eigen::VectorXf v = ckpt_.to_vector(name, n);
+    if (!v.allFinite())
+      for (Eigen::Index i = 0; i < v.size(); ++i)
+        if (!std::isfinite(v(i))) nonfinite(name, v(i), "element " + std::to_string(i));
+    return v;
   }
 
   const io::safetensors_checkpoint& ckpt_;

@@ -17,7 +17,9 @@
 #include <cstdint>
 #include <exception>
 #include <functional>
+#include <limits>
 #include <mutex>
+#include <new>
 #include <span>
 #include <string>
 #include <thread>
@@ -34,6 +36,10 @@ struct perplexity_options {
   std::size_t windows = 0;  // 0: every whole window in the stream
   std::size_t window_len = 256;
   int threads = 1;
+  // The memory the concurrent windows may need, in bytes; 0: this machine's physical memory.
+  // Checked up front (llama_model::window_bytes): too long a window is an error saying how much
+  // it needs, not a std::bad_alloc.
+  double max_memory_bytes = 0;
   // Called after each finished window with (windows done, windows total); calls are serialized
   // (never concurrent) but may come from any worker thread.
   std::function<void(std::size_t, std::size_t)> progress;
@@ -82,11 +88,24 @@ inline perplexity_result evaluate_perplexity(const llama_model& model,
   if (opt.threads < 1) throw error("perplexity: threads must be at least 1");
   const std::size_t available = tokens.size() / L;
   const std::size_t W = opt.windows ? opt.windows : available;
-  if (W == 0 || W > available)
-    throw error("perplexity: " + std::to_string(W ? W : 1) + " window(s) of " + std::to_string(L) +
-                " tokens need " + std::to_string((W ? W : 1) * L) + " tokens, the stream has " +
-                std::to_string(tokens.size()));
+  if (W == 0 || W > available) {
+    const std::size_t w = W ? W : 1;
+    const bool wraps = w > std::numeric_limits<std::size_t>::max() / L;
+    throw error("perplexity: " + std::to_string(w) + " window(s) of " + std::to_string(L) +
+                " tokens need " + (wraps ? std::string("more than 2^64") : std::to_string(w * L)) +
+                " tokens, the stream has " + std::to_string(tokens.size()));
+  }
+  const int max_positions = model.config().max_positions;
+  if (max_positions > 0 && L > std::size_t(max_positions))
+    throw error("perplexity: a window of " + std::to_string(L) +
+                " tokens exceeds max_position_embeddings = " + std::to_string(max_positions));
   check_tokens(tokens.first(W * L), model.config().vocab_size, "perplexity");
+  const std::size_t concurrent = std::min<std::size_t>(std::size_t(opt.threads), W);
+  try {
+    model.check_window_memory(L, concurrent, opt.max_memory_bytes);
+  } catch (const error& e) {
+    throw error(std::string("perplexity: ") + e.what());
+  }
 
   perplexity_result r;
   r.window_nll.assign(W, 0.0);
@@ -109,7 +128,18 @@ inline perplexity_result evaluate_perplexity(const llama_model& model,
         if (opt.progress) opt.progress(done, W);  // inside the try: a throw here is reported too
       } catch (...) {
         std::lock_guard lock{mu};  // the guard above, if taken, was released by the unwinding
-        if (!error_ptr) error_ptr = std::current_exception();
+        if (!error_ptr) {
+          try {
+            throw;
+          } catch (const std::bad_alloc&) {  // the estimate was too low, or memory is limited
+            error_ptr = std::make_exception_ptr(error(
+                "perplexity: out of memory in window " + std::to_string(i) + " (one window of " +
+                std::to_string(L) + " tokens needs about " + detail::gib(model.window_bytes(L)) +
+                ", " + std::to_string(concurrent) + " at once)"));
+          } catch (...) {
+            error_ptr = std::current_exception();
+          }
+        }
         failed = true;
         return;
       }
@@ -117,8 +147,7 @@ inline perplexity_result evaluate_perplexity(const llama_model& model,
   };
   {
     std::vector<std::jthread> workers;
-    const std::size_t n = std::min<std::size_t>(std::size_t(opt.threads), W);
-    for (std::size_t t = 1; t < n; ++t) workers.emplace_back(work);
+    for (std::size_t t = 1; t < concurrent; ++t) workers.emplace_back(work);
     work();
   }
   if (error_ptr) std::rethrow_exception(error_ptr);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <bit>
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -11,25 +12,34 @@
 #include <vector>
 
 #include "anda/format/error.hpp"
+#include "anda/io/read_file.hpp"
 
 namespace anda::model {
 
-// Reads every id of an .i32 file. Throws anda::error when the file cannot be read, is empty or
-// its size is not a multiple of 4.
-inline std::vector<std::int32_t> read_tokens(const std::filesystem::path& path) {
+// The largest token file read (16 GiB, 4G ids): a bound against a runaway read.
+inline constexpr std::uintmax_t max_token_file_bytes = std::uintmax_t{1} << 34;
+
+// Reads every id of an .i32 file. Throws anda::error when the file is missing, is not a regular
+// file (a device such as /dev/zero, a FIFO, a directory; symlinks are followed), is empty, larger
+// than `max_bytes` or its size is not a multiple of 4; every error names the path.
+inline std::vector<std::int32_t> read_tokens(const std::filesystem::path& path,
+                                             std::uintmax_t max_bytes = max_token_file_bytes) {
   std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec))
+  if (std::filesystem::status(path, ec).type() == std::filesystem::file_type::not_found)
     throw error(path.string() + ": no such token file");
-  const auto size = std::filesystem::file_size(path, ec);
-  if (ec) throw error(path.string() + ": cannot read its size: " + ec.message());
+  const auto size = io::regular_file_size(path);
   if (size == 0) throw error(path.string() + ": the token file is empty");
+  if (size > max_bytes)
+    throw error(path.string() + ": " + std::to_string(size) +
+                " bytes is too large for a token file (at most " + std::to_string(max_bytes) + ")");
   if (size % 4 != 0)
     throw error(path.string() + ": " + std::to_string(size) +
                 " bytes is not a whole number of int32 token ids (expected a multiple of 4)");
-  std::vector<std::int32_t> ids(size / 4);
+  std::vector<std::int32_t> ids(static_cast<std::size_t>(size / 4));
   std::ifstream in(path, std::ios::binary);
+  if (!in) throw error(path.string() + ": cannot open for reading");
   if (!in.read(reinterpret_cast<char*>(ids.data()), std::streamsize(size)))
-    throw error(path.string() + ": read failed");
+    throw error(path.string() + ": read error (file shorter than its size, or changing)");
   if constexpr (std::endian::native == std::endian::big)
     for (auto& v : ids) {
       const auto u = std::uint32_t(v);

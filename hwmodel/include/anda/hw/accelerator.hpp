@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "checked.hpp"
 #include "compressor.hpp"
 #include "energy.hpp"
 #include "memory.hpp"
@@ -99,14 +100,20 @@ inline design_cost evaluate_first_principles(design d, const model_shape& s,
     gc.mantissa = design_mantissa(d, m, g.mod);
     const auto ops = design_operands(d, gc.mantissa, c);
     gc.tr = gemm_traffic(g, ops, t);
-    const std::int64_t row_tiles = (g.t + t.array_rows - 1) / t.array_rows;
-    const std::int64_t col_tiles = (g.n + t.array_cols - 1) / t.array_cols;
-    const std::int64_t chunks = (g.k + t.pe_lanes - 1) / t.pe_lanes;
-    gc.compute_cycles = row_tiles * col_tiles * chunks * cycles_per_chunk(d, gc.mantissa);
+    // Counts are checked (checked.hpp): past 2^63 - 1 they throw cost_overflow, never wrap.
+    using detail::mul;
+    const char* cyc = "cycle count";
+    const std::int64_t row_tiles = detail::ceil_div(g.t, t.array_rows);
+    const std::int64_t col_tiles = detail::ceil_div(g.n, t.array_cols);
+    const std::int64_t chunks = detail::ceil_div(g.k, t.pe_lanes);
+    gc.compute_cycles = mul(mul(mul(row_tiles, col_tiles, cyc), chunks, cyc),
+                            cycles_per_chunk(d, gc.mantissa), cyc);
     gc.memory_cycles =
-        static_cast<std::int64_t>(std::ceil(gc.tr.dram_bits() / t.dram_bits_per_cycle()));
+        detail::to_count(std::ceil(gc.tr.dram_bits() / t.dram_bits_per_cycle()), cyc);
     // The BPC re-encodes this GeMM's outputs for the next module (upper bound: all of them).
-    gc.compressor_cycles = pe(d).needs_compressor ? c.bpc.cycles(g.t * g.n, gc.mantissa) : 0;
+    gc.compressor_cycles = pe(d).needs_compressor
+                               ? c.bpc.cycles(mul(g.t, g.n, "output element count"), gc.mantissa)
+                               : 0;
     gc.cycles = std::max({gc.compute_cycles, gc.memory_cycles, gc.compressor_cycles});
     gc.memory_bound = gc.memory_cycles > gc.compute_cycles;
     const double n = static_cast<double>(g.count);
@@ -118,7 +125,7 @@ inline design_cost evaluate_first_principles(design d, const model_shape& s,
     gc.first_principles.sram_j = n * gc.tr.sram_bits * e_sram;
     gc.first_principles.dram_j = n * gc.tr.dram_bits() * e_dram;
     r.macs += g.macs();
-    r.cycles += gc.cycles * g.count;
+    r.cycles = detail::add(r.cycles, mul(gc.cycles, g.count, cyc), cyc);
     r.memory_bound_gemms += gc.memory_bound ? 1 : 0;
     r.first_principles += gc.first_principles;
     r.gemms.push_back(gc);

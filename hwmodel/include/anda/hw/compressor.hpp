@@ -6,6 +6,7 @@
 
 #include <cstdint>
 
+#include "checked.hpp"
 #include "technology.hpp"
 
 namespace anda::hw {
@@ -21,7 +22,8 @@ struct compressor_model {
   // Cycles to convert `elements` FP16 values into Anda with M mantissa planes.
   std::int64_t cycles(std::int64_t elements, int mantissa) const {
     const std::int64_t per_batch = static_cast<std::int64_t>(lanes) * group;
-    return (elements + per_batch - 1) / per_batch * cycles_per_group_batch(mantissa);
+    return detail::mul(detail::ceil_div(elements, per_batch), cycles_per_group_batch(mantissa),
+                       "compressor cycle count");
   }
 };
 

@@ -5,7 +5,6 @@
 #include "comparison.hpp"
 #include "compressor.hpp"
 #include "energy.hpp"
-#include "hf_config.hpp"
 #include "memory.hpp"
 #include "paper_tuples.hpp"
 #include "pe.hpp"

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "checked.hpp"
 #include "technology.hpp"
 #include "workload.hpp"
 
@@ -50,9 +51,6 @@ inline std::int64_t tile_fit(double capacity_bits, double bits_per_line, int mul
   }
   n = n / multiple * multiple;
   return std::max<std::int64_t>(n, multiple);
-}
-inline std::int64_t ceil_div(std::int64_t a, std::int64_t b) {
-  return (a + b - 1) / b;
 }
 }  // namespace detail
 

@@ -11,6 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include "checked.hpp"
+
 namespace anda::hw {
 
 enum class family { opt, llama };
@@ -85,9 +87,12 @@ enum class phase { prefill, decode };
 // gate and up share A_u and are one GeMM with N = 2 ffn (docs/paper.md §4.1: Table II reproduces
 // only with the gate counted under M_u).
 inline std::vector<gemm> model_gemms(const model_shape& s, std::int64_t tokens) {
-  const std::int64_t up_n = s.fam == family::llama ? 2 * s.ffn : s.ffn;
-  const std::int64_t q_dim = s.heads * s.head_dim;  // = d_model except in some configs
-  return {{module::qkv, "q/k/v_proj", tokens, s.d_model, q_dim + 2 * s.kv_dim(), s.layers},
+  using detail::add, detail::mul;
+  const char* what = "GeMM width";
+  const std::int64_t up_n = s.fam == family::llama ? mul(2, s.ffn, what) : s.ffn;
+  const std::int64_t q_dim = mul(s.heads, s.head_dim, what);  // = d_model except in some configs
+  const std::int64_t kv_n = mul(2, mul(s.kv_heads, s.head_dim, what), what);
+  return {{module::qkv, "q/k/v_proj", tokens, s.d_model, add(q_dim, kv_n, what), s.layers},
           {module::o, s.fam == family::llama ? "o_proj" : "out_proj", tokens, q_dim, s.d_model,
            s.layers},
           {module::u, s.fam == family::llama ? "gate_proj+up_proj" : "fc1", tokens, s.d_model, up_n,
