@@ -48,6 +48,11 @@ for model in sorted(os.listdir(models)):
         if fn == "config.json":
             with open(path, "rb") as f:
                 put("hf_config", model + ".json", f.read())
+# An OPT config (whatif --config reads OPT too; no OPT checkpoint is in the test data).
+put("hf_config", "opt.json", json.dumps({
+    "model_type": "opt", "hidden_size": 768, "ffn_dim": 3072, "num_hidden_layers": 12,
+    "num_attention_heads": 12, "vocab_size": 50272, "max_position_embeddings": 2048,
+    "word_embed_proj_dim": 768, "do_layer_norm_before": True}).encode())
 oracles = os.path.join(data, "oracles", "mx")
 small = sorted(fn for fn in os.listdir(oracles)
                if fn.endswith(".npy") and os.path.getsize(os.path.join(oracles, fn)) <= 20000)
