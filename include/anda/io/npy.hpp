@@ -242,14 +242,10 @@ inline npy_array read_npy(const std::filesystem::path& path,
   const std::string name = path.string();
   std::uintmax_t size = 0;
   try {
-    size = regular_file_size(path);
+    size = regular_file_size(path, max_bytes, "an .npy input");
   } catch (const file_error& e) {
     throw npy_error(e.what());
   }
-  if (size > max_bytes)
-    throw npy_error(name + ": " + std::to_string(size) +
-                    " bytes is too large for an .npy input (at most " + std::to_string(max_bytes) +
-                    ")");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw npy_error(name + ": cannot open for reading (" + std::strerror(errno) + ")");
   // The prefix (the first 12 bytes), then the rest of the header as its length field says.

@@ -35,14 +35,21 @@ inline std::uintmax_t regular_file_size(const std::filesystem::path& path) {
   return size;
 }
 
-// The whole content of a regular file of at most `max_bytes`; `what` names the file's role in
-// the size error (e.g. "config.json").
-inline std::string read_file(const std::filesystem::path& path, std::uintmax_t max_bytes,
-                             const std::string& what) {
+// The size of a regular file of at most `max_bytes`; `what` names the file's role in the size
+// error (e.g. "config.json").
+inline std::uintmax_t regular_file_size(const std::filesystem::path& path, std::uintmax_t max_bytes,
+                                        const std::string& what) {
   const auto size = regular_file_size(path);
   if (size > max_bytes)
     throw file_error(path.string() + ": " + std::to_string(size) + " bytes is too large for " +
                      what + " (at most " + std::to_string(max_bytes) + ")");
+  return size;
+}
+
+// The whole content of a regular file of at most `max_bytes` (see above).
+inline std::string read_file(const std::filesystem::path& path, std::uintmax_t max_bytes,
+                             const std::string& what) {
+  const auto size = regular_file_size(path, max_bytes, what);
   std::ifstream in(path, std::ios::binary);
   if (!in) throw file_error(path.string() + ": cannot open (" + std::strerror(errno) + ")");
   std::string text(static_cast<std::size_t>(size), '\0');

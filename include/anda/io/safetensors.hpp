@@ -166,17 +166,11 @@ inline std::uintmax_t checked_file_size(const std::filesystem::path& path, std::
   const auto st = std::filesystem::status(path, ec);
   if (st.type() == std::filesystem::file_type::not_found)
     throw safetensors_error(path.string() + ": cannot open for reading (no such file)");
-  std::uintmax_t size = 0;
   try {
-    size = regular_file_size(path);
+    return regular_file_size(path, max_bytes, role);
   } catch (const file_error& e) {
     throw safetensors_error(e.what());
   }
-  if (size > max_bytes)
-    throw safetensors_error(path.string() + ": " + std::to_string(size) +
-                            " bytes is too large for " + role + " (at most " +
-                            std::to_string(max_bytes) + ")");
-  return size;
 }
 
 // A JSON value as a size_t, or an error naming what it should have been.
