@@ -396,6 +396,22 @@ __attribute__((target("avx2"))) void bm_dot_int8_ymm(benchmark::State& state) {
   peak_counter(state, double(steps * 6 * 32 * 2));
 }
 
+// AVX-VNNI: VEX vpdpbusd on ymm (32 multiply-adds), 12 independent chains.
+__attribute__((target("avx2,avxvnni"))) void bm_vnni_ymm(benchmark::State& state) {
+  const __m256i x = _mm256_set1_epi32(0x01020304), w = _mm256_set1_epi32(0x05060708);
+  for (auto _ : state) {
+    __m256i acc[12];
+    for (auto& a : acc) {
+      a = _mm256_set1_epi32(1);
+      opaque(a);
+    }
+    for (long i = 0; i < steps; ++i)
+      for (auto& a : acc) a = _mm256_dpbusd_avx_epi32(a, x, w);
+    for (auto& a : acc) consume(a);
+  }
+  peak_counter(state, double(steps * 12 * 64));
+}
+
 // FP32 FMA on zmm: 12 independent chains.
 __attribute__((target("avx512f"))) void bm_fma_zmm(benchmark::State& state) {
   const __m512 a = _mm512_set1_ps(0.999f), b = _mm512_set1_ps(0.001f);
@@ -495,6 +511,9 @@ void register_peaks() {
       {"peak/f32_fma/avx2_ymm", {cpu_feature::avx2, cpu_feature::fma}, bm_fma_ymm},
       {"peak/int8_mul/avx2_vpmaddubsw", {cpu_feature::avx2}, bm_maddubs_ymm},
       {"peak/int8_dot/avx2_vpmaddubsw_vpmaddwd_vpaddd", {cpu_feature::avx2}, bm_dot_int8_ymm},
+      {"peak/int8_dot/avx_vnni_vpdpbusd_ymm",
+       {cpu_feature::avx2, cpu_feature::avx_vnni},
+       bm_vnni_ymm},
       {"peak/f32_fma/avx512_zmm", {cpu_feature::avx512f}, bm_fma_zmm},
       {"peak/int8_dot/avx512_vpdpbusd",
        {cpu_feature::avx512f, cpu_feature::avx512bw, cpu_feature::avx512vnni},

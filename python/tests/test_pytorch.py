@@ -338,12 +338,18 @@ def test_anda_perplexity_matches_anda_eval(tiny, fp32_run, anda_eval):
     # The issue asks for 0.5 %; seen here: 6.5e-5, so hold it to 0.1 %.
     assert run["perplexity"] == pytest.approx(ref["perplexity"], rel=1e-3)
     assert run["window_nll"] == pytest.approx(ref["window_nll"], abs=2e-2)
-    # The hooks ran on all 8 x 7 projections, and what Anda costs (+0.3 % here) is what it costs
-    # in anda eval: a wrong M at one module input (e.g. 7,6,7,6: -35 %) fails this.
+    # The hooks ran on all 8 x 7 projections, each with its point's M (the M reaching the
+    # encoder is checked bit for bit by test_hooks_feed_exactly_the_quantized_input).
     assert len(hooks.calls) == 56 and set(hooks.calls.values()) == {4}
+    want_m = {"q_proj": 7, "k_proj": 7, "v_proj": 7, "o_proj": 6, "gate_proj": 6, "up_proj": 6,
+              "down_proj": 6}
+    assert all(m == want_m[name.rsplit(".", 1)[-1]] for name, m in hooks.modules.items())
+    # What Anda costs agrees only as far as the truncation flips allow: the anda eval cost was
+    # +0.100 on Zen 3 (AVX2 Eigen) and +0.068 on Sapphire Rapids (AVX-512 Eigen), PyTorch's
+    # +0.098 on both; so both must cost something, and agree within the perplexity tolerance.
     cost = run["perplexity"] - fp32_run["perplexity"]
     ref_cost = ref["perplexity"] - ref_fp32["perplexity"]
-    assert ref_cost > 0.05 and cost == pytest.approx(ref_cost, rel=0.2)
+    assert cost > 0.03 and ref_cost > 0.03 and abs(cost - ref_cost) < 1e-3 * ref["perplexity"]
 
 
 def test_int4_weights_match_anda_eval(model_dir, anda_eval):

@@ -11,7 +11,7 @@ using namespace anda;
 using namespace anda::test;
 
 TEST_CASE("every backend's encoder is bit-identical to the scalar reference", "[kernels]") {
-  for (const auto* fast : runnable_simd_backends()) {
+  for (const auto* fast : runnable_simd_encoders()) {
     INFO("backend " << fast->name);
     const std::size_t rows = 5;
     for (std::size_t cols : {1, 3, 8, 31, 33, 63, 64, 65, 200, 512, 1000}) {

@@ -2,6 +2,7 @@
 // this CPU supports. The first call prints which run and which are skipped, and why.
 #pragma once
 
+#include <algorithm>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -36,6 +37,24 @@ inline std::vector<const kernels::backend*> runnable_simd_backends() {
   for (const kernels::backend* b : runnable_backends())
     if (b != &kernels::scalar::record) simd.push_back(b);
   return simd;
+}
+
+// The runnable SIMD backends with an encoder of their own: one that shares another's (avx_vnni
+// has avx2's) is tested once, under the first name, and said so once.
+inline const std::vector<const kernels::backend*>& runnable_simd_encoders() {
+  static const std::vector<const kernels::backend*> list = [] {
+    std::vector<const kernels::backend*> distinct;
+    for (const kernels::backend* b : runnable_simd_backends()) {
+      const auto same = std::ranges::find(distinct, b->encode, &kernels::backend::encode);
+      if (same == distinct.end())
+        distinct.push_back(b);
+      else
+        std::cout << "encoder of " << b->name << " is " << (*same)->name << "'s: tested as "
+                  << (*same)->name << std::endl;
+    }
+    return distinct;
+  }();
+  return list;
 }
 
 }  // namespace anda::test

@@ -27,6 +27,7 @@ enum class cpu_feature {
   avx2,
   fma,
   f16c,
+  avx_vnni,  // VEX vpdpbusd on xmm/ymm (no AVX-512 needed)
   avx512f,
   avx512bw,
   avx512vl,
@@ -43,6 +44,8 @@ constexpr std::string_view to_string(cpu_feature f) {
       return "fma";
     case cpu_feature::f16c:
       return "f16c";
+    case cpu_feature::avx_vnni:
+      return "avx_vnni";
     case cpu_feature::avx512f:
       return "avx512f";
     case cpu_feature::avx512bw:
@@ -72,6 +75,11 @@ inline bool detect(cpu_feature f) {
       unsigned a = 0, b = 0, c = 0, d = 0;
       return __get_cpuid(1, &a, &b, &c, &d) && (c & bit_F16C) != 0 &&
              __builtin_cpu_supports("avx");  // F16C works on the AVX state the OS enables
+    }
+    case cpu_feature::avx_vnni: {  // CPUID.(EAX=7,ECX=1):EAX bit 4; clang 14 has no builtin name
+      unsigned a = 0, b = 0, c = 0, d = 0;
+      return __get_cpuid_count(7, 1, &a, &b, &c, &d) && (a & (1u << 4)) != 0 &&
+             __builtin_cpu_supports("avx2");  // on the AVX state the OS enables
     }
     case cpu_feature::avx512f:
       return __builtin_cpu_supports("avx512f");

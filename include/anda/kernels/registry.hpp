@@ -11,6 +11,7 @@
 #include "anda/format/error.hpp"
 #include "anda/kernels/avx2.hpp"
 #include "anda/kernels/avx512.hpp"
+#include "anda/kernels/avx_vnni.hpp"
 #include "anda/kernels/backend.hpp"
 #include "anda/kernels/neon.hpp"
 #include "anda/kernels/scalar.hpp"
@@ -23,8 +24,7 @@ inline std::span<const backend* const> backends() {
   static constexpr const backend* compiled[] = {
       &scalar::record,
 #ifdef ANDA_KERNELS_X86
-      &avx2::record,
-      &avx512::record,
+      &avx2::record,   &avx_vnni::record, &avx512::record,
 #endif
 #ifdef ANDA_KERNELS_ARM64
       &neon::record,

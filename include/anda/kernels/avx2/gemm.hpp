@@ -1,6 +1,7 @@
 // AVX2 GeMM kernel (Haswell and later, AMD Zen 1-3): the AVX-512 kernel's structure on 8-channel
 // ymm vectors, with vpmaddubsw (u8 x s8, adjacent products summed to int16) and vpmaddwd in place
-// of VNNI's vpdpbusd. Activations are unpacked once per call to signed int8 chunks
+// of VNNI's vpdpbusd; instantiated with dot::vnni it is the AVX-VNNI kernel (VEX vpdpbusd on ymm,
+// Alder Lake and later, Zen 5). Activations are unpacked once per call to signed int8 chunks
 // (int8_activations.hpp); weights are read in the blocked layout (storage/packed_weights.hpp) as
 // unsigned codes u, so that
 //   p = sum u * a - c * sum a   (c = 8, 128, or the zero point)
@@ -31,7 +32,12 @@
 
 namespace anda::kernels::avx2 {
 
-// Activation chunk widths: |a_c| <= 2^bits - 1.
+// How u8 x s8 products are summed: vpmaddubsw + vpmaddwd (AVX2), or vpdpbusd (AVX-VNNI).
+enum class dot { maddubs, vnni };
+
+// Activation chunk widths: |a_c| <= 2^bits - 1. vpdpbusd sums four products straight into int32
+// (4 * 255 * 127 per step), so with VNNI both weight types take 7-bit chunks.
+inline constexpr int vnni_chunk_bits = 7;
 inline constexpr int int4_chunk_bits = 7;
 inline constexpr int int8_chunk_bits = 6;
 inline constexpr int int16_max = 32767;
@@ -69,10 +75,10 @@ ANDA_TARGET_AVX2 inline __m256i spread_plane(const group_view& v, int plane, std
   return _mm256_cmpeq_epi8(_mm256_and_si256(byte, bit), bit);
 }
 
-// X in int8 chunks of 7 bits (INT4 weights) or 6 bits (INT8 weights): the portable unpacker's
-// values (int8_activations::unpack), 32 elements at a time.
-ANDA_TARGET_AVX2 inline int8_activations prepare(const activation_tensor& X, weight_type t) {
-  const int chunk_bits = t == weight_type::int8_sym ? int8_chunk_bits : int4_chunk_bits;
+// X in int8 chunks of `chunk_bits` <= 7 bits: the portable unpacker's values
+// (int8_activations::unpack), 32 elements at a time.
+ANDA_TARGET_AVX2 inline int8_activations prepare_chunks(const activation_tensor& X,
+                                                        int chunk_bits) {
   int8_activations a = int8_activations::shape_for(X, chunk_bits);
   const int M = X.fmt().mantissa();
   const std::size_t G = std::size_t(X.fmt().group()), K = X.cols();
@@ -120,6 +126,16 @@ ANDA_TARGET_AVX2 inline int8_activations prepare(const activation_tensor& X, wei
   return a;
 }
 
+// The chunks the maddubs kernel reads: 7 bits for INT4 weights, 6 for INT8 (int8_pair_max).
+ANDA_TARGET_AVX2 inline int8_activations prepare(const activation_tensor& X, weight_type t) {
+  return prepare_chunks(X, t == weight_type::int8_sym ? int8_chunk_bits : int4_chunk_bits);
+}
+
+// The chunks the VNNI kernel reads: 7 bits for both weight types.
+ANDA_TARGET_AVX2 inline int8_activations prepare_vnni(const activation_tensor& X, weight_type) {
+  return prepare_chunks(X, vnni_chunk_bits);
+}
+
 // Each tile's int32 group products p and float outputs y live in memory (L1), touched once per
 // 32 k and once per group: the 16 ymm registers go to the inner loop's int16 sums (given tile
 // arrays in registers as well, GCC spills those sums instead).
@@ -159,19 +175,34 @@ ANDA_TARGET_AVX2 inline __m256 round_to_fp16(__m256i p, __m256 pow2) {
   return _mm256_cvtph_ps(_mm256_cvtps_ph(scaled, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
 }
 
-// sum += the vpmaddubsw pair sums of u (unsigned) and b (signed), the sum staying in its register:
-// without the empty asm GCC sinks the single-use products to the final additions, keeps them all
-// live and spills.
+// sum += the products of u (unsigned) and b (signed). maddubs: int16 lanes, each the sum of two
+// products, the sum staying in its register: without the empty asm GCC sinks the single-use
+// products to the final additions, keeps them all live and spills. vnni: int32 lanes, each the
+// sum of four products, by VEX vpdpbusd written as asm: a target attribute cannot depend on a
+// template parameter, and every other instruction here is AVX2 (the registry runs this only
+// where the CPU has avx_vnni).
+template <dot D>
 ANDA_TARGET_AVX2 inline void add_product(__m256i& sum, __m256i u, __m256i b) {
-  __m256i x = _mm256_add_epi16(sum, _mm256_maddubs_epi16(u, b));
-  asm("" : "+x"(x));
-  sum = x;
+  if constexpr (D == dot::vnni) {
+    asm("%{vex%} vpdpbusd %2, %1, %0" : "+x"(sum) : "x"(u), "x"(b));
+  } else {
+    __m256i x = _mm256_add_epi16(sum, _mm256_maddubs_epi16(u, b));
+    asm("" : "+x"(x));
+    sum = x;
+  }
+}
+
+// The sums of add_product<D> as int32 lanes.
+template <dot D>
+ANDA_TARGET_AVX2 inline __m256i widen(__m256i sum) {
+  if constexpr (D == dot::vnni) return sum;
+  return _mm256_madd_epi16(sum, _mm256_set1_epi16(1));
 }
 
 // `steps` <= 4 steps of 8 k (INT4): p += (products of TT activation rows and NV weight vectors)
-// << shift. The 2 * steps <= int4_sums vpmaddubsw results per output are summed in int16, then
-// widened once.
-template <int TT, int NV, int steps>
+// << shift. With maddubs the 2 * steps <= int4_sums vpmaddubsw results per output are summed in
+// int16, then widened once.
+template <dot D, int TT, int NV, int steps>
 ANDA_TARGET_AVX2 inline void int4_steps(const std::uint8_t* const (&w)[NV],
                                         const std::int8_t* const (&a)[TT], int shift, __m256i* p) {
   const __m256i low_nibbles = _mm256_set1_epi8(0x0F);
@@ -192,8 +223,8 @@ ANDA_TARGET_AVX2 inline void int4_steps(const std::uint8_t* const (&w)[NV],
         if (nv % 2 == 0)
           _mm_prefetch(reinterpret_cast<const char*>(w[nv] + 64 * s) + 1024, _MM_HINT_T0);
         const __m256i packed = _mm256_load_si256(reinterpret_cast<const __m256i*>(w[nv] + 64 * s));
-        add_product(sum[0][nv], _mm256_and_si256(packed, low_nibbles), b0);  // k 0..3
-        add_product(sum[0][nv], _mm256_and_si256(_mm256_srli_epi16(packed, 4), low_nibbles), b1);
+        add_product<D>(sum[0][nv], _mm256_and_si256(packed, low_nibbles), b0);  // k 0..3
+        add_product<D>(sum[0][nv], _mm256_and_si256(_mm256_srli_epi16(packed, 4), low_nibbles), b1);
       }
     } else {
       // Registers: TT * NV sums, NV weight vectors (one nibble half at a time), one broadcast.
@@ -210,17 +241,16 @@ ANDA_TARGET_AVX2 inline void int4_steps(const std::uint8_t* const (&w)[NV],
         for (int tt = 0; tt < TT; ++tt) {
           const __m256i b = broadcast4(a[tt] + 8 * s + 4 * half);
 #pragma GCC unroll 16
-          for (int nv = 0; nv < NV; ++nv) add_product(sum[tt][nv], u[nv], b);
+          for (int nv = 0; nv < NV; ++nv) add_product<D>(sum[tt][nv], u[nv], b);
         }
       }
     }
   }
-  const __m256i ones = _mm256_set1_epi16(1);
 #pragma GCC unroll 16
   for (int tt = 0; tt < TT; ++tt)
 #pragma GCC unroll 16
     for (int nv = 0; nv < NV; ++nv) {
-      __m256i x = _mm256_madd_epi16(sum[tt][nv], ones);
+      __m256i x = widen<D>(sum[tt][nv]);
       if (shift) x = _mm256_slli_epi32(x, shift);
       p[tt * NV + nv] = _mm256_add_epi32(p[tt * NV + nv], x);
     }
@@ -229,7 +259,7 @@ ANDA_TARGET_AVX2 inline void int4_steps(const std::uint8_t* const (&w)[NV],
 // One tile: TT rows (tokens) from t0, NV vectors of 8 output channels from vector v0; the
 // result in ctx.y[tt * NV + nv]. Per group: p = correction + products (in ctx.p), then
 // y = fma(round(p * 2^k), scale, y).
-template <int TT, int NV, bool INT4>
+template <dot D, int TT, int NV, bool INT4>
 ANDA_TARGET_AVX2 inline void tile(context& ctx, std::size_t t0, std::size_t v0) {
   static_assert(TT * NV <= max_tile);
   // Everything the group loop reads, in locals: stores through __m256i* may alias anything, so
@@ -308,19 +338,19 @@ ANDA_TARGET_AVX2 inline void tile(context& ctx, std::size_t t0, std::size_t v0) 
         constexpr int steps = int4_sums / 2;  // of 8 k: 32 k per widening
         for (std::size_t k = 0; k < G; k += 8 * steps) {
           if (G >= 32)
-            int4_steps<TT, NV, steps>(w, a, shift, p);
+            int4_steps<D, TT, NV, steps>(w, a, shift, p);
           else if (G == 16)
-            int4_steps<TT, NV, 2>(w, a, shift, p);
+            int4_steps<D, TT, NV, 2>(w, a, shift, p);
           else
-            int4_steps<TT, NV, 1>(w, a, shift, p);
+            int4_steps<D, TT, NV, 1>(w, a, shift, p);
 #pragma GCC unroll 16
           for (int nv = 0; nv < NV; ++nv) w[nv] += steps * 64;
 #pragma GCC unroll 16
           for (int tt = 0; tt < TT; ++tt) a[tt] += 8 * steps;
         }
       } else {
-        // Each vpmaddubsw widened at once (int8_pair_max): TT * NV int32 sums in registers.
-        const __m256i ones = _mm256_set1_epi16(1);
+        // maddubs: each vpmaddubsw widened at once (int8_pair_max). TT * NV int32 sums in
+        // registers.
         __m256i acc[TT][NV];
 #pragma GCC unroll 16
         for (int tt = 0; tt < TT; ++tt)
@@ -339,9 +369,13 @@ ANDA_TARGET_AVX2 inline void tile(context& ctx, std::size_t t0, std::size_t v0) 
           for (int tt = 0; tt < TT; ++tt) {
             const __m256i b = broadcast4(a[tt] + 4 * k4);
 #pragma GCC unroll 16
-            for (int nv = 0; nv < NV; ++nv)
-              acc[tt][nv] = _mm256_add_epi32(
-                  acc[tt][nv], _mm256_madd_epi16(_mm256_maddubs_epi16(u[nv], b), ones));
+            for (int nv = 0; nv < NV; ++nv) {
+              if constexpr (D == dot::vnni)
+                add_product<D>(acc[tt][nv], u[nv], b);
+              else
+                acc[tt][nv] =
+                    _mm256_add_epi32(acc[tt][nv], widen<D>(_mm256_maddubs_epi16(u[nv], b)));
+            }
           }
         }
 #pragma GCC unroll 16
@@ -386,11 +420,11 @@ ANDA_TARGET_AVX2 inline void tile(context& ctx, std::size_t t0, std::size_t v0) 
 }
 
 // Computes a tile and writes its first `channels` outputs: out[tt * row_stride + n * col_stride].
-template <int TT, int NV, bool INT4>
+template <dot D, int TT, int NV, bool INT4>
 ANDA_TARGET_AVX2 inline void tile_store(context& ctx, std::size_t t0, std::size_t v0, float* out,
                                         std::size_t row_stride, std::size_t col_stride,
                                         std::size_t channels) {
-  tile<TT, NV, INT4>(ctx, t0, v0);
+  tile<D, TT, NV, INT4>(ctx, t0, v0);
   alignas(32) float lanes[8];
 #pragma GCC unroll 16
   for (int tt = 0; tt < TT; ++tt) {
@@ -405,7 +439,7 @@ ANDA_TARGET_AVX2 inline void tile_store(context& ctx, std::size_t t0, std::size_
   }
 }
 
-template <bool INT4>
+template <dot D, bool INT4>
 ANDA_TARGET_AVX2 inline void rows(context& ctx, const gemm_job& job) {
   // Prefill tiles: TT tokens x NV vectors of 8 channels (9 int16 sums, 3 weight vectors, one
   // broadcast: 14 of the 16 registers). Measured on Zen 3 against 4x2, 2x4, 5x2, 6x2, 4x3, 3x4,
@@ -431,10 +465,11 @@ ANDA_TARGET_AVX2 inline void rows(context& ctx, const gemm_job& job) {
     std::size_t v = v_begin;
     for (; v + DV <= v_end; v += DV)
       for (std::size_t t = 0; t < T; ++t)
-        tile_store<1, DV, INT4>(ctx, t, v, at(t, v), job.row_stride, job.col_stride, channels(v));
+        tile_store<D, 1, DV, INT4>(ctx, t, v, at(t, v), job.row_stride, job.col_stride,
+                                   channels(v));
     for (; v < v_end; ++v)
       for (std::size_t t = 0; t < T; ++t)
-        tile_store<1, 1, INT4>(ctx, t, v, at(t, v), job.row_stride, job.col_stride, channels(v));
+        tile_store<D, 1, 1, INT4>(ctx, t, v, at(t, v), job.row_stride, job.col_stride, channels(v));
     return;
   }
   // Prefill: tiles land in an L1-sized panel [channel][token], copied out one channel (a run of
@@ -449,16 +484,16 @@ ANDA_TARGET_AVX2 inline void rows(context& ctx, const gemm_job& job) {
       for (; t + TT <= t1; t += TT) {
         float* p = panel.data() + (t - t0);
         if (width == NV)
-          tile_store<TT, NV, INT4>(ctx, t, v, p, 1, token_chunk, n_here);
+          tile_store<D, TT, NV, INT4>(ctx, t, v, p, 1, token_chunk, n_here);
         else
-          tile_store<TT, 1, INT4>(ctx, t, v, p, 1, token_chunk, n_here);
+          tile_store<D, TT, 1, INT4>(ctx, t, v, p, 1, token_chunk, n_here);
       }
       for (; t < t1; ++t) {
         float* p = panel.data() + (t - t0);
         if (width == NV)
-          tile_store<1, NV, INT4>(ctx, t, v, p, 1, token_chunk, n_here);
+          tile_store<D, 1, NV, INT4>(ctx, t, v, p, 1, token_chunk, n_here);
         else
-          tile_store<1, 1, INT4>(ctx, t, v, p, 1, token_chunk, n_here);
+          tile_store<D, 1, 1, INT4>(ctx, t, v, p, 1, token_chunk, n_here);
       }
       for (std::size_t n = 0; n < n_here; ++n) {
         float* out = at(t0, v) + n * job.col_stride;
@@ -470,16 +505,24 @@ ANDA_TARGET_AVX2 inline void rows(context& ctx, const gemm_job& job) {
   }
 }
 
-ANDA_TARGET_AVX2 inline void gemm(const gemm_job& job) {
+template <dot D>
+ANDA_TARGET_AVX2 inline void gemm_with(const gemm_job& job) {
   aligned_buffer scratch(2 * max_tile * sizeof(__m256));  // 64-byte aligned
   auto* p = reinterpret_cast<__m256i*>(scratch.data());
   auto* y = reinterpret_cast<__m256*>(p + max_tile);
   context ctx{job.A, &job.W->packed(), std::size_t(job.X->fmt().group()), job.mode, p, y};
   if (job.W->is_int4())
-    rows<true>(ctx, job);
+    rows<D, true>(ctx, job);
   else
-    rows<false>(ctx, job);
+    rows<D, false>(ctx, job);
   if (job.stats) job.stats->fp16_overflows += ctx.overflows;
+}
+
+ANDA_TARGET_AVX2 inline void gemm(const gemm_job& job) {
+  gemm_with<dot::maddubs>(job);
+}
+ANDA_TARGET_AVX2 inline void gemm_vnni(const gemm_job& job) {
+  gemm_with<dot::vnni>(job);
 }
 
 }  // namespace anda::kernels::avx2
