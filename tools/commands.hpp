@@ -16,6 +16,7 @@ struct command {
 
 command add_quantize(CLI::App& parent);
 command add_whatif(CLI::App& parent);
+command add_sweep(CLI::App& parent);
 command add_eval(CLI::App& parent);
 command add_search(CLI::App& parent);
 command add_gemm(CLI::App& parent);

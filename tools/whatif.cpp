@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "hardware_input.hpp"
 #include "options.hpp"
 #include "whatif_report.hpp"
 
@@ -31,6 +32,8 @@ struct whatif_options {
   bool json = false;
   bool csv = false;
   std::string plot;
+  std::string hardware;  // a hardware file; empty: the paper's accelerator
+  bool print_hardware = false;
 };
 
 std::string fmt(const char* f, double v) {
@@ -52,6 +55,22 @@ std::string workload_text(const hw::run_config& c) {
              : "decode step (1 token, context " + std::to_string(c.tokens) + ")";
 }
 
+// "16x16 PEs at 285 MHz, 1 MB act + 0.125 MB exp + 1 MB weight buffers, HBM2 256 GB/s at ..."
+std::string hardware_text(const hw::technology& t) {
+  constexpr double mb = 1024.0 * 1024.0;
+  std::string s = std::to_string(t.array_rows);
+  s += 'x';
+  s += std::to_string(t.array_cols);
+  s += fmt(" PEs at %g MHz, ", t.clock_hz / 1e6);
+  s += fmt("%g MB act + ", t.act_buffer_bytes / mb);
+  s += fmt("%g MB exp + ", t.exp_buffer_bytes / mb);
+  s += fmt("%g MB weight buffers, ", t.weight_buffer_bytes / mb);
+  s += t.dram_name;
+  s += fmt(" %g GB/s", t.dram_bytes_per_s / 1e9);
+  s += fmt(" at %g pJ/bit", t.dram_pj_per_bit);
+  return s;
+}
+
 // ---- table ----------------------------------------------------------------------------------
 
 struct row {
@@ -65,7 +84,7 @@ std::vector<row> table_rows(const std::vector<scenario>& sc,
   std::vector<row> rows;
   for (auto d : hw::all_designs)
     if (d != hw::design::anda) {
-      const int m = hw::design_mantissa(d, {}, hw::module::qkv);
+      const int m = hw::design_mantissa(cmps.front().config.tech, d, {}, hw::module::qkv);
       rows.push_back({std::string(hw::pe(d).name), m == 16 ? "FP16" : "M=" + std::to_string(m),
                       &cmps.front(), d});
     }
@@ -76,20 +95,19 @@ std::vector<row> table_rows(const std::vector<scenario>& sc,
 
 double design_bops(const row& r) {
   if (r.d == hw::design::anda) return r.cmp->bops_reduction;
-  const int m = hw::design_mantissa(r.d, {}, hw::module::qkv);
+  const int m = hw::design_mantissa(r.cmp->config.tech, r.d, {}, hw::module::qkv);
   return 16.0 / m;
 }
 
 void print_table(const whatif_request& o, const hw::model_shape& s, const hw::run_config& c,
                  const std::vector<scenario>& sc, const std::vector<hw::comparison>& cmps) {
   const auto cal = hw::fig17_memory_calibration();
+  const auto& t = c.tech;
   std::printf("anda whatif: %s\n", shape_text(s).c_str());
   std::printf(
-      "workload: %s, batch 1, FP-INT GeMMs of the four modules (INT4 weights, g128), G = %d\n",
-      workload_text(c).c_str(), o.group);
-  std::printf(
-      "hardware: 16x16 PEs at 285 MHz, 1 MB act + 0.125 MB exp + 1 MB weight buffers, "
-      "HBM2 256 GB/s at 3.9 pJ/bit\n\n");
+      "workload: %s, batch 1, FP-INT GeMMs of the four modules (INT%d weights, g%d), G = %d\n",
+      workload_text(c).c_str(), t.weight_bits, t.weight_group, o.group);
+  std::printf("hardware: %s\n\n", hardware_text(t).c_str());
   std::printf("%-14s %-13s %5s %9s %9s %7s %6s %6s %8s %6s %6s %5s %5s %5s\n", "design", "M",
               "BOPs", "cycles", "latency", "speed", "mm2", "a.eff", "energy", "e.eff", "e.eff*",
               "comp", "SRAM", "DRAM");
@@ -263,6 +281,11 @@ void write_svg(const std::string& path, const hw::model_shape& s, const hw::run_
 
 int run_whatif(whatif_options o) {
   if (o.json && o.csv) throw std::runtime_error("--json and --csv are exclusive");
+  if (!o.hardware.empty()) o.request.hardware = read_hardware_file(o.hardware);
+  if (o.print_hardware) {  // the description in effect, as a file to start from
+    std::cout << hw::hardware_json(o.request.hardware).dump(2) << "\n";
+    return 0;
+  }
   if (!o.modules.empty()) o.request.modules = model::parse_tuple(o.modules);
   const auto& r = o.request;
   const auto c = whatif_run_config(r);
@@ -311,6 +334,10 @@ command add_whatif(CLI::App& parent) {
   app->add_flag("--json", o->json, "one JSON object instead of the table");
   app->add_flag("--csv", o->csv, "CSV rows instead of the table");
   app->add_option("--plot", o->plot, "also write an SVG chart to this file");
+  app->add_option("--hardware", o->hardware,
+                  "the accelerator as a JSON file (default: the paper's; see --print-hardware)");
+  app->add_flag("--print-hardware", o->print_hardware,
+                "write the hardware description in effect as JSON (a file to start from)");
   return {app, [o]() { return run_whatif(*o); }};
 }
 

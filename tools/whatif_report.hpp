@@ -29,6 +29,7 @@ struct whatif_request {
   std::int64_t tokens = 2048;
   std::string phase = "prefill";      // or "decode"
   std::string dataset = "wikitext2";  // or "c4": which paper tuples
+  hw::technology hardware{};          // the paper's accelerator, or a hardware file's
 };
 
 // The largest --tokens: far beyond any context, small enough that the cost model's counts stay
@@ -81,6 +82,7 @@ inline hw::run_config whatif_run_config(const whatif_request& r) {
     throw std::invalid_argument("mantissa wants 1..16, got " + std::to_string(*r.mantissa));
   c.tokens = r.tokens;
   c.group = r.group;
+  c.tech = r.hardware;
   return c;
 }
 

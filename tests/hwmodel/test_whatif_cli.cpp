@@ -5,7 +5,6 @@
 
 #include <sys/wait.h>
 #include <algorithm>
-#include <cctype>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -15,9 +14,11 @@
 #include <vector>
 
 #include "run_tool.hpp"
+#include "xml_checker.hpp"
 
 namespace {
 
+using anda::test::well_formed_svg;
 using result = anda::test::tool_result;
 
 // Runs the built tool with `args`; stdout is captured, stderr is folded into it when asked.
@@ -34,128 +35,6 @@ const char* const llama2_70b_config =
 
 std::filesystem::path temp_path(const std::string& name) {
   return std::filesystem::temp_directory_path() / ("anda_whatif_test_" + name);
-}
-
-// A minimal XML well-formedness checker: prolog, comments, nested elements with matching tags,
-// quoted attributes without '<', known entities, a single root element.
-class xml_checker {
- public:
-  explicit xml_checker(std::string s) : s_(std::move(s)) {}
-
-  bool well_formed(std::string& root) {
-    skip_ws();
-    if (s_.compare(i_, 5, "<?xml") == 0) {
-      const auto e = s_.find("?>", i_);
-      if (e == std::string::npos) return false;
-      i_ = e + 2;
-    }
-    skip_misc();
-    if (!element(root)) return false;
-    skip_misc();
-    return i_ == s_.size();
-  }
-
- private:
-  std::string s_;
-  std::size_t i_ = 0;
-
-  void skip_ws() {
-    while (i_ < s_.size() && std::isspace(static_cast<unsigned char>(s_[i_]))) ++i_;
-  }
-  void skip_misc() {
-    for (;;) {
-      skip_ws();
-      if (s_.compare(i_, 4, "<!--") != 0) return;
-      const auto e = s_.find("-->", i_);
-      if (e == std::string::npos) return;
-      i_ = e + 3;
-    }
-  }
-  bool name(std::string& out) {
-    const auto b = i_;
-    while (i_ < s_.size() && (std::isalnum(static_cast<unsigned char>(s_[i_])) || s_[i_] == '-' ||
-                              s_[i_] == '_' || s_[i_] == ':' || s_[i_] == '.'))
-      ++i_;
-    out = s_.substr(b, i_ - b);
-    return !out.empty() && !std::isdigit(static_cast<unsigned char>(out[0]));
-  }
-  bool entity() {  // at '&'
-    const auto e = s_.find(';', i_);
-    if (e == std::string::npos || e - i_ > 10) return false;
-    const std::string ent = s_.substr(i_ + 1, e - i_ - 1);
-    const bool ok = ent == "amp" || ent == "lt" || ent == "gt" || ent == "quot" || ent == "apos" ||
-                    (ent.size() > 1 && ent[0] == '#');
-    i_ = e + 1;
-    return ok;
-  }
-  bool element(std::string& tag) {
-    if (i_ >= s_.size() || s_[i_] != '<') return false;
-    ++i_;
-    if (!name(tag)) return false;
-    std::vector<std::string> seen;
-    for (;;) {
-      skip_ws();
-      if (i_ >= s_.size()) return false;
-      if (s_.compare(i_, 2, "/>") == 0) {
-        i_ += 2;
-        return true;
-      }
-      if (s_[i_] == '>') {
-        ++i_;
-        break;
-      }
-      std::string attr;
-      if (!name(attr)) return false;
-      for (const auto& a : seen)
-        if (a == attr) return false;  // duplicate attribute
-      seen.push_back(attr);
-      skip_ws();
-      if (i_ >= s_.size() || s_[i_] != '=') return false;
-      ++i_;
-      skip_ws();
-      if (i_ >= s_.size() || (s_[i_] != '"' && s_[i_] != '\'')) return false;
-      const char q = s_[i_++];
-      while (i_ < s_.size() && s_[i_] != q) {
-        if (s_[i_] == '<') return false;
-        if (s_[i_] == '&') {
-          if (!entity()) return false;
-        } else {
-          ++i_;
-        }
-      }
-      if (i_ >= s_.size()) return false;
-      ++i_;
-    }
-    // Content: text, entities, comments, child elements, then the matching end tag.
-    for (;;) {
-      if (i_ >= s_.size()) return false;
-      if (s_.compare(i_, 4, "<!--") == 0) {
-        const auto e = s_.find("-->", i_);
-        if (e == std::string::npos) return false;
-        i_ = e + 3;
-      } else if (s_.compare(i_, 2, "</") == 0) {
-        i_ += 2;
-        std::string end;
-        if (!name(end) || end != tag) return false;
-        skip_ws();
-        if (i_ >= s_.size() || s_[i_] != '>') return false;
-        ++i_;
-        return true;
-      } else if (s_[i_] == '<') {
-        std::string child;
-        if (!element(child)) return false;
-      } else if (s_[i_] == '&') {
-        if (!entity()) return false;
-      } else {
-        ++i_;
-      }
-    }
-  }
-};
-
-bool well_formed_svg(const std::string& text) {
-  std::string root;
-  return xml_checker(text).well_formed(root) && root == "svg";
 }
 
 }  // namespace
@@ -383,4 +262,81 @@ TEST_CASE("anda whatif: --plot and stdout write errors", "[hwmodel][cli]") {
   CHECK(full.output.find("standard output") != std::string::npos);
   const auto full_json = anda::test::run_tool("whatif --json 2>&1 >/dev/full", "", false);
   CHECK(one_line_error(full_json));
+}
+
+// Issue 17: the accelerator as a file. The built-in description, written by --print-hardware and
+// read back by --hardware, gives today's output byte for byte (table, JSON, CSV, decode).
+TEST_CASE("anda whatif --hardware: the default file reproduces the built-in output",
+          "[hwmodel][cli][file]") {
+  const auto printed = run_tool("whatif --print-hardware");
+  REQUIRE(printed.status == 0);
+  const auto j = nlohmann::json::parse(printed.output);
+  CHECK(j.at("rows") == 16);
+  CHECK(j.at("clock_mhz") == 285.0);
+  CHECK(j.at("act_buffer_mb") == 1.0);
+  const auto path = temp_path("hardware.json");
+  {
+    std::ofstream f(path);
+    f << printed.output;
+  }
+  const std::string hw = " --hardware \"" + path.string() + "\"";
+  for (const char* args : {"whatif", "whatif --json", "whatif --csv --model opt-6.7b",
+                           "whatif --json --phase decode --tokens 4096 --model llama2-70b",
+                           "whatif --model llama-13b --group 128 --dataset c4"}) {
+    INFO(args);
+    const auto built_in = run_tool(args);
+    const auto from_file = run_tool(args + hw);
+    REQUIRE(built_in.status == 0);
+    CHECK(from_file.status == 0);
+    CHECK(from_file.output == built_in.output);
+  }
+  // The file is what --print-hardware prints with it (a round trip).
+  CHECK(run_tool("whatif --print-hardware" + hw).output == printed.output);
+
+  // A changed field changes the result the way the model says: twice the rows and columns, a
+  // quarter of the compute cycles of a compute-bound prefill (tile-aligned LLaMA-2-7B shapes).
+  {
+    std::ofstream f(path);
+    f << R"({"rows": 32, "cols": 32, "clock_mhz": 500, "dram_gb_per_s": 4096})";
+  }
+  const auto big = nlohmann::json::parse(run_tool("whatif --json" + hw).output);
+  const auto base = nlohmann::json::parse(run_tool("whatif --json").output);
+  for (const char* d : {"fp-fp", "anda"}) {
+    INFO(d);
+    CHECK(big.at("designs").at(d).at("cycles").get<double>() * 4 ==
+          base.at("designs").at(d).at("cycles").get<double>());
+    CHECK(big.at("designs").at(d).at("latency_s").get<double>() ==
+          Approx(base.at("designs").at(d).at("latency_s").get<double>() / 4 * 285 / 500)
+              .epsilon(1e-12));
+  }
+  const auto table = run_tool("whatif" + hw).output;
+  CHECK(table.find("hardware: 32x32 PEs at 500 MHz, 1 MB act + 0.125 MB exp + 1 MB weight "
+                   "buffers, HBM2 4096 GB/s at 3.9 pJ/bit") != std::string::npos);
+  std::filesystem::remove(path);
+}
+
+TEST_CASE("anda whatif --hardware: a bad file is one line naming the field and the file",
+          "[hwmodel][cli][file]") {
+  const auto path = temp_path("bad_hardware.json");
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {R"({"rowz": 16})", "field 'rowz': unknown field"},
+      {R"({"rows": "16"})", "field 'rows': wants a number, got a string"},
+      {R"({"rows": -16})", "field 'rows': wants a whole number in [1, 4096], got -16"},
+      {R"({"weight_buffer_mb": 0})", "field 'weight_buffer_mb': wants a number in (0, "},
+      {R"({"clock_mhz": [285, 500]})", "field 'clock_mhz': wants a number, got a list"},
+      {R"({"rows": 16,)", "invalid JSON"}};
+  for (const auto& [text, what] : cases) {
+    {
+      std::ofstream f(path);
+      f << text;
+    }
+    const auto r = run_tool("whatif --hardware \"" + path.string() + "\"", true);
+    INFO(text << "\n" << r.output);
+    CHECK(one_line_error(r));
+    CHECK(r.output.find("anda: error: " + path.string() + ": " + what) != std::string::npos);
+  }
+  std::filesystem::remove(path);
+  const auto missing = run_tool("whatif --hardware /nonexistent/hw.json", true);
+  CHECK(one_line_error(missing));
+  CHECK(missing.output.find("/nonexistent/hw.json") != std::string::npos);
 }

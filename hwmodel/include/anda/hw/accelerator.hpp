@@ -19,9 +19,8 @@
 namespace anda::hw {
 
 struct run_config {
-  technology tech{};
-  compressor_model bpc{};
-  int group = 64;  // activation group size G (paper: 64)
+  technology tech{};  // the hardware: array, buffers, DRAM, PEs, compressor (hardware_file.hpp)
+  int group = 64;     // activation group size G (paper: 64)
   phase ph = phase::prefill;
   std::int64_t tokens = 2048;  // prefill: tokens processed; decode: context length (see below)
   fig17_figures fig17{};
@@ -60,23 +59,23 @@ struct design_cost {
 // activation and 1 MB weight buffers, vector unit and controller for every design ("equivalent
 // on-chip memory resources", paper §V-A), plus the BPC where the design has one. Table III rows.
 inline double chip_area_mm2(design d, const technology& t) {
-  double a = fp_fp_pe_area_mm2(t) * t.pes() * pe(d).area_ratio + t.act_buffer.area_mm2 +
-             t.weight_buffer.area_mm2 + t.vector_unit.area_mm2 + t.others.area_mm2;
-  if (pe(d).needs_compressor) a += compressor_area_mm2(t);
+  double a = fp_fp_pe_area_mm2(t) * t.pes() * t.pe_of(d).area_ratio + act_buffer_area_mm2(t) +
+             weight_buffer_area_mm2(t) + t.vector_unit.area_mm2 + t.others.area_mm2;
+  if (t.pe_of(d).needs_compressor) a += compressor_area_mm2(t);
   return a;
 }
 
 // The mantissa the design's PE and memory see for a module.
-inline int design_mantissa(design d, const mantissa_tuple& m, module mod) {
+inline int design_mantissa(const technology& t, design d, const mantissa_tuple& m, module mod) {
   if (d == design::anda) return m[static_cast<std::size_t>(mod)];
-  if (pe(d).fixed_mantissa > 0) return pe(d).fixed_mantissa;
+  if (t.pe_of(d).fixed_mantissa > 0) return t.pe_of(d).fixed_mantissa;
   return 16;
 }
 
 inline operand_bits design_operands(design d, int mantissa, const run_config& c) {
   operand_bits b;
   b.weight = c.tech.weight_bits_per_element();
-  if (pe(d).storage != activation_storage::fp16) {
+  if (c.tech.pe_of(d).storage != activation_storage::fp16) {
     b.act = 1.0 + mantissa;  // sign plane + M mantissa planes (paper Fig. 10: M + 1 rows)
     b.act_exp = static_cast<double>(c.tech.shared_exponent_bits) / c.group;
   }
@@ -87,6 +86,7 @@ namespace detail {
 inline design_cost evaluate_first_principles(design d, const model_shape& s,
                                              const mantissa_tuple& m, const run_config& c) {
   const technology& t = c.tech;
+  const pe_model& p = t.pe_of(d);
   design_cost r;
   r.d = d;
   r.m = m;
@@ -97,7 +97,7 @@ inline design_cost evaluate_first_principles(design d, const model_shape& s,
   for (const auto& g : model_gemms(s, c.gemm_tokens())) {
     gemm_cost gc;
     gc.g = g;
-    gc.mantissa = design_mantissa(d, m, g.mod);
+    gc.mantissa = design_mantissa(t, d, m, g.mod);
     const auto ops = design_operands(d, gc.mantissa, c);
     gc.tr = gemm_traffic(g, ops, t);
     // Counts are checked (checked.hpp): past 2^63 - 1 they throw cost_overflow, never wrap.
@@ -107,19 +107,19 @@ inline design_cost evaluate_first_principles(design d, const model_shape& s,
     const std::int64_t col_tiles = detail::ceil_div(g.n, t.array_cols);
     const std::int64_t chunks = detail::ceil_div(g.k, t.pe_lanes);
     gc.compute_cycles = mul(mul(mul(row_tiles, col_tiles, cyc), chunks, cyc),
-                            cycles_per_chunk(d, gc.mantissa), cyc);
+                            cycles_per_chunk(p, gc.mantissa), cyc);
     gc.memory_cycles =
         detail::to_count(std::ceil(gc.tr.dram_bits() / t.dram_bits_per_cycle()), cyc);
     // The BPC re-encodes this GeMM's outputs for the next module (upper bound: all of them).
-    gc.compressor_cycles = pe(d).needs_compressor
-                               ? c.bpc.cycles(mul(g.t, g.n, "output element count"), gc.mantissa)
-                               : 0;
+    gc.compressor_cycles =
+        p.needs_compressor ? t.compressor.cycles(mul(g.t, g.n, "output element count"), gc.mantissa)
+                           : 0;
     gc.cycles = std::max({gc.compute_cycles, gc.memory_cycles, gc.compressor_cycles});
     gc.memory_bound = gc.memory_cycles > gc.compute_cycles;
     const double n = static_cast<double>(g.count);
-    const double mac_ratio = pe_energy_per_mac_ratio(d, gc.mantissa);
+    const double mac_ratio = energy_per_mac_ratio(p, gc.mantissa);
     gc.first_principles.compute_j = g.macs() * e_mac * mac_ratio;
-    if (pe(d).needs_compressor)
+    if (p.needs_compressor)
       gc.first_principles.compute_j +=
           n * static_cast<double>(gc.cycles) * compressor_energy_pj_per_cycle(t) * 1e-12;
     gc.first_principles.sram_j = n * gc.tr.sram_bits * e_sram;

@@ -27,12 +27,14 @@ enum class energy_basis { first_principles, paper_calibrated };
 // at 285 MHz = 87.4 pJ/cycle) over the bits the Anda array reads per cycle at the Table III
 // workload's mean M: 16 rows x one 64-bit plane, 16 x 5-bit exponents per M + 1 cycles, and
 // 16 columns x 64 weights x 4.125 bits per M + 1 cycles. Gives about 0.054 pJ/bit.
+// (Table III's chip: its clock and array, whatever the what-if's.)
 inline double sram_pj_per_bit(const technology& t) {
   const double m = t.table3_mean_mantissa;
+  const auto& c = t.table3;
   const double pj_per_cycle =
-      (t.act_buffer.power_mw + t.weight_buffer.power_mw) * 1e-3 / t.clock_hz * 1e12;
-  const double act_bits = t.array_rows * (t.pe_lanes + t.shared_exponent_bits / (m + 1));
-  const double weight_bits = t.array_cols * t.pe_lanes * t.weight_bits_per_element() / (m + 1);
+      (t.act_buffer.power_mw + t.weight_buffer.power_mw) * 1e-3 / c.clock_hz * 1e12;
+  const double act_bits = c.array_rows * (c.pe_lanes + t.shared_exponent_bits / (m + 1));
+  const double weight_bits = c.array_cols * c.pe_lanes * t.weight_bits_per_element() / (m + 1);
   return pj_per_cycle / (act_bits + weight_bits);
 }
 

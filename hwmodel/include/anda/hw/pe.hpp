@@ -1,14 +1,15 @@
 // Processing elements: the eight PE designs compared by the model, with their cost relative to the
 // FP-FP PE (paper Fig. 15) and their speed in the array (paper Fig. 16).
 // Why relative numbers: the paper reports PE cost only normalised to FP-FP; the absolute FP-FP PE
-// is then derived from the Anda MXU row of Table III (see fp_fp_pe_area_mm2 / energy below).
+// is then derived from the Anda MXU row of Table III (fp_fp_pe_area_mm2 / energy, technology.hpp).
+// pe_table holds the paper's rows; a technology carries its own copy, which a hardware file may
+// change.
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <optional>
 #include <string_view>
-
-#include "technology.hpp"
 
 namespace anda::hw {
 
@@ -37,6 +38,8 @@ struct pe_model {
   int fixed_mantissa;     // mantissa bits of a fixed-precision BFP PE (0 when not BFP)
   int cycles_per_chunk;   // cycles per 64-element reduction chunk (FP-FP rate = 16); 0 = M + 1
   bool needs_compressor;  // owns a run-time FP16 -> grouped converter (BPC) at the array output
+
+  bool operator==(const pe_model&) const = default;
 };
 
 // Paper Fig. 15 (decoded in docs/paper.md §5.3): Anda PE area efficiency 69.45/(M+1) and energy
@@ -109,10 +112,13 @@ inline std::optional<design> design_from_name(std::string_view name) {
 }
 
 // Cycles one PE spends on a 64-element chunk of the reduction: 16 at the FP-FP rate, x for
-// FIGNA-Mx and bfp4 (16/x speed, Fig. 16), M + 1 for Anda (sign plane + M planes, Fig. 15 law).
+// FIGNA-Mx and bfp4 (16/x speed, Fig. 16), M + 1 for the bit-serial Anda PE (sign plane + M
+// planes, Fig. 15 law; its row says 0).
+constexpr int cycles_per_chunk(const pe_model& p, int mantissa) {
+  return p.cycles_per_chunk == 0 ? mantissa + 1 : p.cycles_per_chunk;
+}
 constexpr int cycles_per_chunk(design d, int mantissa) {
-  const int c = pe(d).cycles_per_chunk;
-  return c == 0 ? mantissa + 1 : c;
+  return cycles_per_chunk(pe(d), mantissa);
 }
 
 // PE-level efficiencies relative to FP-FP (Fig. 15): throughput per area and work per energy at
@@ -127,23 +133,13 @@ constexpr double pe_area_efficiency(design d, int mantissa = 0) {
 constexpr double pe_energy_efficiency(design d, int mantissa = 0) {
   return pe_throughput_ratio(d, mantissa) / pe(d).energy_ratio;
 }
-// Energy per MAC relative to an FP-FP MAC. Anda: power 0.1992 for (M+1)/16 of the time.
+// Energy per MAC relative to an FP-FP MAC. The bit-serial Anda PE draws its power ratio (0.1992)
+// for (M+1)/16 of the FP-FP time; a fixed PE's ratio is already per unit of work.
+constexpr double energy_per_mac_ratio(const pe_model& p, double mantissa) {
+  return p.cycles_per_chunk == 0 ? p.energy_ratio * (mantissa + 1) / 16.0 : p.energy_ratio;
+}
 constexpr double pe_energy_per_mac_ratio(design d, double mantissa = 0) {
-  return d == design::anda ? anda_pe_power_ratio * (mantissa + 1) / 16.0 : pe(d).energy_ratio;
-}
-
-// Absolute FP-FP PE, derived from Table III's Anda MXU: area 0.41 mm2 / 256 APUs / 0.2304.
-inline double fp_fp_pe_area_mm2(const technology& t) {
-  return t.mxu.area_mm2 / t.pes() / anda_pe_area_ratio;
-}
-// Energy of one FP-FP MAC (FP16 x dequantised INT4) in pJ, derived from Table III: the Anda MXU
-// draws 54.34 mW at 285 MHz while doing 256 x 64 / (M+1) MACs per cycle at the Table III workload's
-// mean M (6.165), and an Anda MAC costs 0.1992 (M+1)/16 of an FP-FP MAC. Gives about 0.935 pJ.
-inline double fp_fp_mac_energy_pj(const technology& t) {
-  const double m = t.table3_mean_mantissa;
-  const double pj_per_cycle = t.mxu.power_mw * 1e-3 / t.clock_hz * 1e12;
-  const double macs_per_cycle = static_cast<double>(t.pes()) * t.pe_lanes / (m + 1.0);
-  return pj_per_cycle / macs_per_cycle / pe_energy_per_mac_ratio(design::anda, m);
+  return energy_per_mac_ratio(pe(d), mantissa);
 }
 
 }  // namespace anda::hw
