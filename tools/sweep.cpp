@@ -41,6 +41,8 @@ struct sweep_options {
   std::vector<int> groups{64};
   std::int64_t tokens = 2048;
   std::string phase = "prefill";
+  std::vector<std::int64_t> batches{1};  // decode: sequences per step (our extension)
+  bool kv_cache = false;                 // decode: attention over the KV cache (our extension)
   bool json = false;
   bool csv = false;
   std::string plot;
@@ -60,13 +62,20 @@ hw::sweep_space make_space(const sweep_options& o) {
   whatif_request r;  // validates phase, tokens and each group as `anda whatif` does
   r.phase = o.phase;
   r.tokens = o.tokens;
+  r.kv_cache = o.kv_cache;
   for (int g : o.groups) {
     r.group = g;
+    (void)whatif_run_config(r);
+  }
+  for (auto b : o.batches) {
+    r.batch = b;
     (void)whatif_run_config(r);
   }
   s.ph = whatif_run_config(r).ph;
   s.tokens = o.tokens;
   s.groups = o.groups;
+  s.batches = o.batches;
+  s.kv_cache = o.kv_cache;
   std::vector<hw::mantissa_tuple> asked;
   for (const auto& m : o.modules) asked.push_back(model::parse_tuple(m));
   for (int m : o.mantissas) asked.push_back({m, m, m, m});
@@ -141,13 +150,13 @@ anda_points cost_anda(const hw::sweep_space& s, std::uint64_t n) {
     const auto k = hw::evaluate(hw::design::anda, s.models[p.model], p.tuple_of(s), c);
     a.cost[i] = {k.latency_s, k.paper_calibrated.total_j(), k.area_mm2};
   }
-  // Points of one model are contiguous (the model is the outermost dimension).
-  const std::uint64_t per_model = n / s.models.size();
+  // Points of one workload (model and batch) are contiguous (the outermost dimensions).
+  const std::uint64_t per_workload = n / hw::sweep_workloads(s);
   a.pareto.resize(n);
-  for (std::uint64_t m = 0; m < s.models.size(); ++m) {
-    const auto first = a.cost.begin() + static_cast<std::ptrdiff_t>(m * per_model);
-    const auto flags = hw::pareto_front({first, first + static_cast<std::ptrdiff_t>(per_model)});
-    for (std::uint64_t i = 0; i < per_model; ++i) a.pareto[m * per_model + i] = flags[i];
+  for (std::uint64_t m = 0; m < hw::sweep_workloads(s); ++m) {
+    const auto first = a.cost.begin() + static_cast<std::ptrdiff_t>(m * per_workload);
+    const auto flags = hw::pareto_front({first, first + static_cast<std::ptrdiff_t>(per_workload)});
+    for (std::uint64_t i = 0; i < per_workload; ++i) a.pareto[m * per_workload + i] = flags[i];
   }
   return a;
 }
@@ -158,26 +167,40 @@ std::string value_text(double v) {
   return num("%.10g", v);
 }
 
+// Whether rows carry a batch (asked for) and the attention's part (the KV cache on): without
+// either option the rows are exactly as before the extension.
+bool shows_batch(const hw::sweep_space& s) {
+  return s.kv_cache || s.batches.size() != 1 || s.batches.front() != 1;
+}
+
 void write_rows(const hw::sweep_space& s, const anda_points& a, std::uint64_t n, bool json) {
   const auto& axes = s.hardware.axes;
+  const bool batch = shows_batch(s);
   if (json) {
     nlohmann::ordered_json head;
     head["phase"] = s.ph == hw::phase::prefill ? "prefill" : "decode";
     head["tokens"] = s.tokens;
+    if (s.kv_cache) head["kv_cache"] = kv_cache_label;
     head["swept"] = nlohmann::ordered_json::array();
     for (const auto& ax : axes) head["swept"].push_back(ax.field->name);
-    head["pareto"] = "the Anda design over latency_s, energy_j and area_mm2, per model";
+    head["pareto"] = batch ? "the Anda design over latency_s, energy_j and area_mm2, per model "
+                             "and batch"
+                           : "the Anda design over latency_s, energy_j and area_mm2, per model";
     std::string text = head.dump();
     text.pop_back();  // reopen the object for "points"
     std::fputs(text.c_str(), stdout);
     std::fputs(",\"points\":[\n", stdout);
   } else {
-    std::string h = "point,model,modules,group";
+    std::string h = "point,model,";
+    if (batch) h += "batch,";
+    h += "modules,group";
     for (const auto& ax : axes) {
       h += ',';
       h += ax.field->name;
     }
-    h += ",design,latency_s,energy_j,area_mm2,cycles,pareto\n";
+    h += ",design,latency_s,energy_j,area_mm2,cycles,pareto";
+    if (s.kv_cache) h += ",attention_latency_s,attention_energy_j";
+    h += '\n';
     std::fputs(h.c_str(), stdout);
   }
   hw::run_config c;
@@ -192,6 +215,7 @@ void write_rows(const hw::sweep_space& s, const anda_points& a, std::uint64_t n,
       nlohmann::ordered_json j;
       j["point"] = i;
       j["model"] = shape.name;
+      if (batch) j["batch"] = c.batch;
       j["modules"] = p.tuple_of(s);
       j["group"] = c.group;
       for (std::size_t k = 0; k < axes.size(); ++k)
@@ -200,10 +224,15 @@ void write_rows(const hw::sweep_space& s, const anda_points& a, std::uint64_t n,
       auto& designs = j["designs"];
       for (auto d : hw::all_designs) {
         const auto& q = costs[static_cast<std::size_t>(d)];
-        designs[std::string(hw::pe(d).name)] = {{"latency_s", q.latency_s},
-                                                {"energy_j", q.energy_j},
-                                                {"area_mm2", q.area_mm2},
-                                                {"cycles", q.cycles}};
+        auto& row = designs[std::string(hw::pe(d).name)];
+        row = {{"latency_s", q.latency_s},
+               {"energy_j", q.energy_j},
+               {"area_mm2", q.area_mm2},
+               {"cycles", q.cycles}};
+        if (s.kv_cache) {
+          row["attention_latency_s"] = q.attention_latency_s;
+          row["attention_energy_j"] = q.attention_energy_j;
+        }
       }
       std::string line = j.dump();
       if (i + 1 < n) line += ',';
@@ -214,6 +243,10 @@ void write_rows(const hw::sweep_space& s, const anda_points& a, std::uint64_t n,
       lead += ',';
       lead += shape.name;
       lead += ',';
+      if (batch) {
+        lead += std::to_string(c.batch);
+        lead += ',';
+      }
       std::string t = tuple_text(p.tuple_of(s));
       std::replace(t.begin(), t.end(), ',', ' ');
       lead += t;
@@ -239,6 +272,12 @@ void write_rows(const hw::sweep_space& s, const anda_points& a, std::uint64_t n,
         rows += std::to_string(q.cycles);
         rows += ',';
         if (d == hw::design::anda) rows += a.pareto[i] ? "true" : "false";
+        if (s.kv_cache) {
+          rows += ',';
+          rows += value_text(q.attention_latency_s);
+          rows += ',';
+          rows += value_text(q.attention_energy_j);
+        }
         rows += '\n';
       }
       std::fputs(rows.c_str(), stdout);
@@ -259,6 +298,7 @@ std::string point_label(const hw::sweep_space& s, const hw::sweep_point& p) {
     l += value;
   };
   if (s.models.size() > 1) add("model", s.models[p.model].name);
+  if (s.batches.size() > 1) add("batch", std::to_string(s.batches[p.batch]));
   if (s.tuples.front().size() > 1) add("modules", tuple_text(p.tuple_of(s)));
   if (s.groups.size() > 1) add("group", std::to_string(s.groups[p.group]));
   for (std::size_t k = 0; k < s.hardware.axes.size(); ++k) {
@@ -274,6 +314,8 @@ hw::point_cost paper_point(const hw::sweep_space& s) {
   c.group = s.groups.front();
   c.ph = s.ph;
   c.tokens = s.tokens;
+  c.batch = s.batches.front();
+  c.kv_cache = s.kv_cache;
   const auto k = hw::evaluate(hw::design::anda, s.models.front(), s.tuples.front().front(), c);
   return hw::summarize(k);
 }
@@ -289,17 +331,30 @@ void print_front(const hw::sweep_space& s, const anda_points& a, std::uint64_t n
     dims += ' ';
     dims += ax.field->name;
   }
-  std::printf("anda sweep: %llu points (%s), %s, %s\n", static_cast<unsigned long long>(n),
-              dims.empty() ? "no hardware lists" : dims.c_str(),
-              s.ph == hw::phase::prefill ? "prefill" : "decode",
-              (std::to_string(s.tokens) + " tokens").c_str());
+  std::printf(
+      "anda sweep: %llu points (%s), %s, %s%s\n", static_cast<unsigned long long>(n),
+      dims.empty() ? "no hardware lists" : dims.c_str(),
+      s.ph == hw::phase::prefill ? "prefill" : "decode",
+      (std::to_string(s.tokens) + " tokens").c_str(),
+      s.kv_cache ? ", + attention over the KV cache [our extension, not in the paper]" : "");
   std::printf("hardware: %s\n", file.empty() ? "the paper's accelerator" : file.c_str());
   const auto paper = paper_point(s);
-  std::printf("the paper's accelerator at (%s, %s, G = %d): %.4gs, %.4gJ, %.3g mm2\n\n",
+  std::string batch;
+  if (shows_batch(s)) {
+    batch = ", batch ";
+    batch += std::to_string(s.batches.front());
+  }
+  std::printf("the paper's accelerator at (%s, %s, G = %d%s): %.4gs, %.4gJ, %.3g mm2\n",
               s.models.front().name.c_str(), tuple_text(s.tuples.front().front()).c_str(),
-              s.groups.front(), paper.latency_s, paper.energy_j, paper.area_mm2);
-  std::printf("Pareto front of the anda design (latency, energy, area; per model): %llu of %llu\n",
-              static_cast<unsigned long long>(on_front), static_cast<unsigned long long>(n));
+              s.groups.front(), batch.c_str(), paper.latency_s, paper.energy_j, paper.area_mm2);
+  if (s.kv_cache)
+    std::printf("  of which attention, %s: %.4gs (%.1f%%), %.4gJ (%.1f%%)\n", kv_cache_label,
+                paper.attention_latency_s, 100 * paper.attention_latency_s / paper.latency_s,
+                paper.attention_energy_j, 100 * paper.attention_energy_j / paper.energy_j);
+  std::printf(
+      "\nPareto front of the anda design (latency, energy, area; per model%s): %llu of %llu\n",
+      s.batches.size() > 1 ? " and batch" : "", static_cast<unsigned long long>(on_front),
+      static_cast<unsigned long long>(n));
   std::printf("%12s %10s %8s  %s\n", "latency", "energy", "mm2", "point");
   std::vector<std::uint64_t> front;
   for (std::uint64_t i = 0; i < n; ++i)
@@ -352,7 +407,7 @@ std::string xml_text(const std::string& s) {
 // front joined in area order, and the paper's design point as a red cross.
 void write_plot(const std::string& path, const hw::sweep_space& s, const anda_points& a,
                 std::uint64_t n) {
-  const std::uint64_t per_model = n / s.models.size();
+  const std::uint64_t per_model = n / hw::sweep_workloads(s);  // the first model and batch
   const auto paper = paper_point(s);
   std::vector<std::uint64_t> shown, front;
   const std::uint64_t stride = std::max<std::uint64_t>(1, per_model / 4000);
@@ -484,6 +539,14 @@ command add_sweep(CLI::App& parent) {
       ->check(count_range(1, whatif_max_tokens))
       ->capture_default_str();
   app->add_option("--phase", o->phase, "prefill or decode")->capture_default_str();
+  app->add_flag("--kv-cache", o->kv_cache,
+                "decode: add the attention over the KV cache of --tokens positions (our extension, "
+                "not in the paper)");
+  app->add_option("--batch", o->batches,
+                  "decode: sequences per step, comma-separated (a front per model and batch)")
+      ->delimiter(',')
+      ->check(count_range(1, whatif_max_batch))
+      ->capture_default_str();
   app->add_flag("--json", o->json, "one JSON object: every point and design, Pareto flags");
   app->add_flag("--csv", o->csv, "one CSV row per point and design");
   app->add_option("--plot", o->plot, "also write the Pareto front as an SVG to this file");

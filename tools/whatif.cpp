@@ -71,6 +71,22 @@ std::string hardware_text(const hw::technology& t) {
   return s;
 }
 
+// The attention lines under the table: what was added, labelled as ours.
+void print_attention_note(const hw::comparison& cmp) {
+  const auto& a = cmp.costs.front().attention;
+  constexpr double mb = 1024.0 * 1024.0;
+  std::printf(
+      "Attention, %s: q.k^T and p.v of each layer, sequence and kv head\n"
+      "over %lld cached positions, FP16 x FP16 on the array at the fp-fp PE rate in every design "
+      "(the same\nlatency and energy for all, included above): %.3e MACs, KV cache read %.6g MB "
+      "per "
+      "step,\n%.3e cycles (%.4gs), %.3gJ; %d of its 2 products memory-bound. attn.t, attn.e: its "
+      "share of\neach design's step latency and energy. Assumptions: docs/hwmodel.md section 13.\n",
+      kv_cache_label, static_cast<long long>(cmp.config.tokens), a.macs, a.kv_read_bits / 8 / mb,
+      static_cast<double>(a.cycles), a.latency_s, a.paper_calibrated.total_j(),
+      a.memory_bound_products);
+}
+
 // ---- table ----------------------------------------------------------------------------------
 
 struct row {
@@ -104,23 +120,29 @@ void print_table(const whatif_request& o, const hw::model_shape& s, const hw::ru
   const auto cal = hw::fig17_memory_calibration();
   const auto& t = c.tech;
   std::printf("anda whatif: %s\n", shape_text(s).c_str());
+  const bool attention = c.with_attention();
   std::printf(
-      "workload: %s, batch 1, FP-INT GeMMs of the four modules (INT%d weights, g%d), G = %d\n",
-      workload_text(c).c_str(), t.weight_bits, t.weight_group, o.group);
+      "workload: %s, batch %lld, FP-INT GeMMs of the four modules (INT%d weights, g%d)%s, G = %d\n",
+      workload_text(c).c_str(), static_cast<long long>(c.batch), t.weight_bits, t.weight_group,
+      attention ? " + attention over the KV cache [our extension, not in the paper]" : "", o.group);
   std::printf("hardware: %s\n\n", hardware_text(t).c_str());
-  std::printf("%-14s %-13s %5s %9s %9s %7s %6s %6s %8s %6s %6s %5s %5s %5s\n", "design", "M",
+  std::printf("%-14s %-13s %5s %9s %9s %7s %6s %6s %8s %6s %6s %5s %5s %5s%s\n", "design", "M",
               "BOPs", "cycles", "latency", "speed", "mm2", "a.eff", "energy", "e.eff", "e.eff*",
-              "comp", "SRAM", "DRAM");
+              "comp", "SRAM", "DRAM", attention ? "  attn.t attn.e" : "");
   for (const auto& r : table_rows(sc, cmps)) {
     const auto& k = r.cmp->cost(r.d);
     const auto& q = r.cmp->ratio(r.d);
     std::printf(
         "%-14s %-13s %5.2f %9.3e %8.3fs %7.2f %6.2f %6.2f %7.3gJ %6.2f %6.2f %4.1f%% %4.1f%% "
-        "%4.1f%%\n",
+        "%4.1f%%",
         r.label.c_str(), r.tuple.c_str(), design_bops(r), static_cast<double>(k.cycles),
         k.latency_s, q.speedup, k.area_mm2, q.area_efficiency, k.paper_calibrated.total_j(),
         q.energy_efficiency, q.energy_efficiency_first_principles, 100 * q.share.compute_j,
         100 * q.share.sram_j, 100 * q.share.dram_j);
+    if (attention)
+      std::printf("  %5.1f%% %5.1f%%", 100 * k.attention.latency_s / k.latency_s,
+                  100 * k.attention.paper_calibrated.total_j() / k.paper_calibrated.total_j());
+    std::printf("\n");
   }
   int mem_bound = 0, gemms = 0;
   for (const auto& r : table_rows(sc, cmps)) {
@@ -142,27 +164,39 @@ void print_table(const whatif_request& o, const hw::model_shape& s, const hw::ru
       "Roofline: %d of the %d GeMMs above are memory-bound "
       "(latency = max(compute, DRAM, compressor) per GeMM).\n",
       cal.sram_scale, cal.dram_scale, anda_memory, mem_bound, gemms);
+  if (attention) print_attention_note(cmps.front());
 }
 
 // ---- CSV ------------------------------------------------------------------------------------
 
 void print_csv(const std::vector<scenario>& sc, const std::vector<hw::comparison>& cmps) {
+  const bool attention = cmps.front().config.with_attention();
   std::printf(
       "label,design,modules,bops_reduction,cycles,latency_s,speedup,area_mm2,"
       "area_efficiency,energy_j,energy_efficiency,energy_first_principles_j,"
       "energy_efficiency_first_principles,compute_share,sram_share,dram_share,"
-      "memory_bound_gemms\n");
+      "memory_bound_gemms%s\n",
+      attention ? ",attention_latency_s,attention_energy_j,attention_latency_share,"
+                  "attention_energy_share"
+                : "");
   for (const auto& r : table_rows(sc, cmps)) {
     const auto& k = r.cmp->cost(r.d);
     const auto& q = r.cmp->ratio(r.d);
     std::string t = r.tuple;
     std::replace(t.begin(), t.end(), ',', ' ');
-    std::printf("%s,%s,%s,%.4f,%lld,%.6g,%.4f,%.4f,%.4f,%.6g,%.4f,%.6g,%.4f,%.4f,%.4f,%.4f,%d\n",
+    std::printf("%s,%s,%s,%.4f,%lld,%.6g,%.4f,%.4f,%.4f,%.6g,%.4f,%.6g,%.4f,%.4f,%.4f,%.4f,%d",
                 r.label.c_str(), std::string(hw::pe(r.d).name).c_str(), t.c_str(), design_bops(r),
                 static_cast<long long>(k.cycles), k.latency_s, q.speedup, k.area_mm2,
                 q.area_efficiency, k.paper_calibrated.total_j(), q.energy_efficiency,
                 k.first_principles.total_j(), q.energy_efficiency_first_principles,
                 q.share.compute_j, q.share.sram_j, q.share.dram_j, k.memory_bound_gemms);
+    if (attention) {
+      const auto& a = k.attention;
+      std::printf(",%.6g,%.6g,%.4f,%.4f", a.latency_s, a.paper_calibrated.total_j(),
+                  a.latency_s / k.latency_s,
+                  a.paper_calibrated.total_j() / k.paper_calibrated.total_j());
+    }
+    std::printf("\n");
   }
 }
 
@@ -328,6 +362,13 @@ command add_whatif(CLI::App& parent) {
       ->check(count_range(1, whatif_max_tokens))
       ->capture_default_str();
   app->add_option("--phase", o->request.phase, "prefill or decode")->capture_default_str();
+  app->add_flag("--kv-cache", o->request.kv_cache,
+                "decode: add the attention over the KV cache of --tokens positions (our extension, "
+                "not in the paper)");
+  app->add_option("--batch", o->request.batch,
+                  "decode: sequences per step (FP-INT GeMMs on B rows; one KV cache each)")
+      ->check(count_range(1, whatif_max_batch))
+      ->capture_default_str();
   app->add_option("--dataset", o->request.dataset, "which paper tuples to show: wikitext2 or c4")
       ->check(CLI::IsMember({"wikitext2", "c4"}))
       ->capture_default_str();

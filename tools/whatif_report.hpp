@@ -30,11 +30,20 @@ struct whatif_request {
   std::string phase = "prefill";      // or "decode"
   std::string dataset = "wikitext2";  // or "c4": which paper tuples
   hw::technology hardware{};          // the paper's accelerator, or a hardware file's
+  // Our extension (not in the paper), decode only: sequences per step, and the attention over
+  // their KV caches of `tokens` positions (hw::run_config::batch, kv_cache).
+  std::int64_t batch = 1;
+  bool kv_cache = false;
 };
 
 // The largest --tokens: far beyond any context, small enough that the cost model's counts stay
 // exact (the cost model also checks its own arithmetic: hw::cost_overflow).
 inline constexpr std::int64_t whatif_max_tokens = 1'000'000'000'000;
+// The largest --batch: far beyond any accelerator's, with the counts still exact.
+inline constexpr std::int64_t whatif_max_batch = 1'000'000;
+
+// The label every attention figure carries.
+inline constexpr const char* kv_cache_label = "our extension (not in the paper)";
 
 // One Anda configuration to compare: a label and a tuple.
 struct scenario {
@@ -80,9 +89,20 @@ inline hw::run_config whatif_run_config(const whatif_request& r) {
                                     tuple_text(*r.modules));
   if (r.mantissa && (*r.mantissa < 1 || *r.mantissa > 16))
     throw std::invalid_argument("mantissa wants 1..16, got " + std::to_string(*r.mantissa));
+  if (r.batch < 1 || r.batch > whatif_max_batch)
+    throw std::invalid_argument("batch wants 1.." + std::to_string(whatif_max_batch) + ", got " +
+                                std::to_string(r.batch));
+  // A prefill reads no KV cache, and its batch is more tokens.
+  if (c.ph != hw::phase::decode && r.kv_cache)
+    throw std::invalid_argument("kv-cache wants phase decode (a prefill reads no KV cache)");
+  if (c.ph != hw::phase::decode && r.batch != 1)
+    throw std::invalid_argument(
+        "batch wants phase decode (a prefill of B sequences of T tokens is tokens = B x T)");
   c.tokens = r.tokens;
   c.group = r.group;
   c.tech = r.hardware;
+  c.batch = r.batch;
+  c.kv_cache = r.kv_cache;
   return c;
 }
 
@@ -153,6 +173,45 @@ inline nlohmann::ordered_json split_json(const hw::energy_split& e) {
   return {{"compute", e.compute_j}, {"sram", e.sram_j}, {"dram", e.dram_j}};
 }
 
+// A design's attention (our extension): its cost and its share of the whole decode step.
+inline nlohmann::ordered_json attention_json(const hw::design_cost& k) {
+  const auto& a = k.attention;
+  return {{"cycles", a.cycles},
+          {"latency_s", a.latency_s},
+          {"energy_j", a.paper_calibrated.total_j()},
+          {"energy_first_principles_j", a.first_principles.total_j()},
+          {"energy_split_j", split_json(a.paper_calibrated)},
+          {"latency_share", a.latency_s / k.latency_s},
+          {"energy_share", a.paper_calibrated.total_j() / k.paper_calibrated.total_j()},
+          {"memory_bound_products", a.memory_bound_products}};
+}
+
+// What the attention of the step is, the same for every design (our extension).
+inline nlohmann::ordered_json kv_cache_json(const hw::comparison& c) {
+  using nlohmann::ordered_json;
+  const auto& a = c.costs.front().attention;
+  ordered_json products = ordered_json::array();
+  for (const auto& p : a.products)
+    products.push_back({{"product", p.p.what},
+                        {"t", p.p.t},
+                        {"k", p.p.k},
+                        {"n", p.p.n},
+                        {"count", p.p.count},
+                        {"macs", p.p.macs()},
+                        {"cycles", p.cycles * p.p.count},
+                        {"bound", p.memory_bound ? "memory" : "compute"}});
+  return {{"label", kv_cache_label},
+          {"batch", c.config.batch},
+          {"context", c.config.tokens},
+          {"macs", a.macs},
+          {"kv_cache_read_bytes", a.kv_read_bits / 8},
+          {"kv_cache_write_bytes", a.kv_write_bits / 8},
+          {"kv_cache_write_counted_in", "the q/k/v_proj GeMM's output traffic"},
+          {"dram_bytes", a.dram_bits / 8},
+          {"runs_on", "the array at the fp-fp PE rate, FP16 x FP16, in every design"},
+          {"products", products}};
+}
+
 inline nlohmann::ordered_json comparison_json(const whatif_request& r, const hw::comparison& c) {
   using nlohmann::ordered_json;
   const auto cal = hw::fig17_memory_calibration();
@@ -168,6 +227,7 @@ inline nlohmann::ordered_json comparison_json(const whatif_request& r, const hw:
   j["modules"] = c.tuple;
   j["phase"] = r.phase;
   j["tokens"] = c.config.tokens;
+  if (c.config.batch != 1 || c.config.kv_cache) j["batch"] = c.config.batch;
   j["group"] = c.config.group;
   j["bops_reduction"] = c.bops_reduction;
   j["mean_mantissa"] = hw::mean_mantissa(c.shape, c.tuple);
@@ -206,11 +266,13 @@ inline nlohmann::ordered_json comparison_json(const whatif_request& r, const hw:
                      {"macs", k.macs},
                      {"memory_bound_gemms", k.memory_bound_gemms},
                      {"gemms", mods}};
+    if (c.config.with_attention()) designs[name]["attention"] = attention_json(k);
   }
   j["ratios"] = ratios;
   j["energy_breakdown"] = breakdown;
   j["energy_breakdown_first_principles"] = breakdown_fp;
   j["designs"] = designs;
+  if (c.config.with_attention()) j["kv_cache"] = kv_cache_json(c);
   j["calibration"] = {
       {"name", "paper-calibrated memory energy (Fig. 17)"},
       {"sram_scale", cal.sram_scale},

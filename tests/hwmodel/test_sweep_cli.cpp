@@ -227,3 +227,61 @@ TEST_CASE("anda sweep: bad files and options are one line and exit 1", "[hwmodel
   std::filesystem::remove(temp_path("bad.json"));
   std::filesystem::remove(temp_path("big.json"));
 }
+
+// Issue 17 part 4: decode with a KV cache (our extension). Off by default: the CSV header and rows
+// are those without the option; --batch takes a list, one Pareto front per model and batch, and
+// the attention columns appear only with --kv-cache.
+TEST_CASE("anda sweep --kv-cache --batch: off by default, a list of batches",
+          "[hwmodel][cli][sweep][kv]") {
+  const auto hw = write_file("kv.json", R"({"rows": [8, 16]})");
+  const std::string base = "sweep --hardware \"" + hw + "\" --phase decode --tokens 4096";
+  const auto plain = run_tool(base + " --csv");
+  REQUIRE(plain.status == 0);
+  CHECK(plain.output.rfind("point,model,modules,group,rows,design,latency_s,energy_j,area_mm2,"
+                           "cycles,pareto\n",
+                           0) == 0);
+  CHECK(run_tool(base + " --csv --batch 1").output == plain.output);
+  CHECK(run_tool(base + " --json --batch 1").output == run_tool(base + " --json").output);
+  CHECK(run_tool(base + " --batch 1").output == run_tool(base).output);
+
+  const auto kv = run_tool(base + " --csv --kv-cache --batch 1,8,32");
+  REQUIRE(kv.status == 0);
+  CHECK(kv.output.rfind("point,model,batch,modules,group,rows,design,latency_s,energy_j,area_mm2,"
+                        "cycles,pareto,attention_latency_s,attention_energy_j\n",
+                        0) == 0);
+  CHECK(std::count(kv.output.begin(), kv.output.end(), '\n') == 1 + 3 * 2 * 8);
+
+  const auto j = nlohmann::json::parse(run_tool(base + " --json --kv-cache --batch 1,8").output);
+  CHECK(j.at("kv_cache") == "our extension (not in the paper)");
+  const auto& points = j.at("points");
+  REQUIRE(points.size() == 4);
+  // Batch outermost after the model: points 0-1 are batch 1, 2-3 batch 8; one front each, and on
+  // one array size the larger array is at least as fast, so each batch has a point on its front.
+  CHECK(points[0].at("batch") == 1);
+  CHECK(points[2].at("batch") == 8);
+  CHECK((points[0].at("pareto").get<bool>() || points[1].at("pareto").get<bool>()));
+  CHECK((points[2].at("pareto").get<bool>() || points[3].at("pareto").get<bool>()));
+  for (const auto& p : points) {
+    const auto& a = p.at("designs").at("anda");
+    CHECK(a.at("attention_latency_s").get<double>() > 0);
+    CHECK(a.at("attention_latency_s").get<double>() < a.at("latency_s").get<double>());
+  }
+  // A point equals `anda whatif` on the same settings, attention included.
+  const auto w = nlohmann::json::parse(
+      run_tool("whatif --json --phase decode --tokens 4096 --kv-cache --batch 8 --modules 7,6,6,6")
+          .output);
+  CHECK(points[3].at("designs").at("anda").at("latency_s") ==
+        w.at("designs").at("anda").at("latency_s"));
+  // (to the last bit but one: the compiler may fuse the calibration's multiply-adds differently)
+  CHECK(points[3].at("designs").at("anda").at("attention_energy_j").get<double>() ==
+        Approx(w.at("designs").at("anda").at("attention").at("energy_j").get<double>())
+            .epsilon(1e-14));
+
+  const auto table = run_tool(base + " --kv-cache --batch 1,8");
+  CHECK(table.output.find("per model and batch") != std::string::npos);
+  CHECK(table.output.find("of which attention, our extension (not in the paper)") !=
+        std::string::npos);
+  CHECK(one_line_error(run_tool("sweep --kv-cache", true)));
+  CHECK(one_line_error(run_tool("sweep --phase decode --batch 1,0", true)));
+  std::filesystem::remove(hw);
+}

@@ -340,3 +340,73 @@ TEST_CASE("anda whatif --hardware: a bad file is one line naming the field and t
   CHECK(one_line_error(missing));
   CHECK(missing.output.find("/nonexistent/hw.json") != std::string::npos);
 }
+
+// Issue 17 part 4: decode with a KV cache, our extension. Off by default: without the option the
+// output is what it was (the CSV header below is the one before the extension), and --batch 1
+// is the default; with it, the GeMM figures stay and only the attention is added, labelled.
+TEST_CASE("anda whatif --kv-cache: off by default, labelled, GeMMs unchanged",
+          "[hwmodel][cli][kv]") {
+  for (const char* args : {"whatif", "whatif --json", "whatif --phase decode --tokens 4096",
+                           "whatif --json --phase decode --tokens 4096 --model llama3-8b",
+                           "whatif --csv --phase decode"}) {
+    INFO(args);
+    const auto plain = run_tool(args);
+    REQUIRE(plain.status == 0);
+    CHECK(plain.output.find("attention") == std::string::npos);
+    CHECK(plain.output.find("extension") == std::string::npos);
+    CHECK(plain.output.find("\"batch\"") == std::string::npos);
+    if (std::string(args).find("decode") != std::string::npos)
+      CHECK(run_tool(std::string(args) + " --batch 1").output == plain.output);
+  }
+  CHECK(run_tool("whatif --csv")
+            .output.rfind("label,design,modules,bops_reduction,cycles,latency_s,speedup,area_mm2,"
+                          "area_efficiency,energy_j,energy_efficiency,energy_first_principles_j,"
+                          "energy_efficiency_first_principles,compute_share,sram_share,dram_share,"
+                          "memory_bound_gemms\n",
+                          0) == 0);
+
+  const std::string decode = "whatif --json --phase decode --tokens 4096 --mantissa 6";
+  const auto off = nlohmann::json::parse(run_tool(decode).output);
+  const auto on = nlohmann::json::parse(run_tool(decode + " --kv-cache").output);
+  CHECK(on.at("kv_cache").at("label") == "our extension (not in the paper)");
+  CHECK(on.at("kv_cache").at("context") == 4096);
+  CHECK(on.at("batch") == 1);
+  // LLaMA-2-7B, 4096 positions: 2 x 32 kv heads x 128 x 4096 x 2 bytes x 32 layers = 2 GiB.
+  CHECK(on.at("kv_cache").at("kv_cache_read_bytes").get<double>() == 2.0 * 1024 * 1024 * 1024);
+  for (const char* d : {"fp-fp", "anda"}) {
+    INFO(d);
+    const auto& a = on.at("designs").at(d);
+    const auto& b = off.at("designs").at(d);
+    CHECK(a.at("gemms") == b.at("gemms"));
+    CHECK(a.at("area_mm2") == b.at("area_mm2"));
+    CHECK(a.at("cycles").get<double>() ==
+          b.at("cycles").get<double>() + a.at("attention").at("cycles").get<double>());
+    const double share = a.at("attention").at("latency_share").get<double>();
+    CHECK(share > 0);
+    CHECK(share < 1);
+    CHECK_FALSE(b.contains("attention"));
+  }
+  CHECK_FALSE(off.contains("kv_cache"));
+
+  // The table gains two columns and a labelled note; the CSV four columns.
+  const auto table = run_tool("whatif --phase decode --kv-cache --batch 8 --mantissa 6");
+  REQUIRE(table.status == 0);
+  CHECK(table.output.find("batch 8") != std::string::npos);
+  CHECK(table.output.find("[our extension, not in the paper]") != std::string::npos);
+  CHECK(table.output.find("attn.t attn.e") != std::string::npos);
+  CHECK(table.output.find("Attention, our extension (not in the paper)") != std::string::npos);
+  const auto csv = run_tool("whatif --csv --phase decode --kv-cache --mantissa 6").output;
+  CHECK(csv.find("memory_bound_gemms,attention_latency_s,attention_energy_j,"
+                 "attention_latency_share,attention_energy_share\n") != std::string::npos);
+
+  // Decode only; batch in 1..10^6.
+  for (const char* args :
+       {"whatif --kv-cache", "whatif --batch 4", "whatif --phase decode --batch 0",
+        "whatif --phase decode --batch 1000001", "whatif --phase decode --batch x"}) {
+    const auto r = run_tool(args, true);
+    INFO(args << "\n" << r.output);
+    CHECK(one_line_error(r));
+  }
+  CHECK(run_tool("whatif --kv-cache", true).output.find("kv-cache wants phase decode") !=
+        std::string::npos);
+}

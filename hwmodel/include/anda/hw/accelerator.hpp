@@ -1,6 +1,7 @@
 // The accelerator: a 16 x 16 output-stationary array of one PE design, its buffers, HBM2 and
 // (for grouped formats) the BPC, evaluated on a model's FP-INT GeMMs. Per GeMM a roofline decides
-// whether compute, DRAM or the compressor bounds it (double buffering overlaps the three).
+// whether compute, DRAM or the compressor bounds it (double buffering overlaps the three). Behind
+// run_config::kv_cache, a decode step's attention is added (our extension, decode_attention.hpp).
 #pragma once
 
 #include <algorithm>
@@ -10,6 +11,7 @@
 
 #include "checked.hpp"
 #include "compressor.hpp"
+#include "decode_attention.hpp"
 #include "energy.hpp"
 #include "memory.hpp"
 #include "pe.hpp"
@@ -24,10 +26,18 @@ struct run_config {
   phase ph = phase::prefill;
   std::int64_t tokens = 2048;  // prefill: tokens processed; decode: context length (see below)
   fig17_figures fig17{};
+  // Our extension (not in the paper), decode only: `batch` sequences share the weights, so a step
+  // runs the FP-INT GeMMs on T = batch rows; with `kv_cache` the step also pays each sequence's
+  // attention over its KV cache of `tokens` positions (decode_attention.hpp). The defaults are the
+  // paper's workload: batch 1, GeMMs only.
+  std::int64_t batch = 1;
+  bool kv_cache = false;
 
-  // Tokens per FP-INT GeMM: decode runs one token per step; its FP-INT GeMMs do not depend on
-  // the context length (attention over the KV cache is FP16 and out of the paper's scope).
-  std::int64_t gemm_tokens() const { return ph == phase::prefill ? tokens : 1; }
+  // Tokens per FP-INT GeMM: decode runs one token per sequence and step; its FP-INT GeMMs do not
+  // depend on the context length (attention over the KV cache is FP16 and out of the paper's
+  // scope; see kv_cache).
+  std::int64_t gemm_tokens() const { return ph == phase::prefill ? tokens : batch; }
+  bool with_attention() const { return kv_cache && ph == phase::decode; }
 };
 
 struct gemm_cost {
@@ -47,8 +57,9 @@ struct design_cost {
   double latency_s = 0;
   double area_mm2 = 0;
   int memory_bound_gemms = 0;
-  energy_split first_principles, paper_calibrated;
+  energy_split first_principles, paper_calibrated;  // GeMMs, plus attention when it is on
   std::vector<gemm_cost> gemms;
+  attention_cost attention;  // our extension: zero unless run_config::with_attention()
 
   const energy_split& energy(energy_basis b) const {
     return b == energy_basis::first_principles ? first_principles : paper_calibrated;
@@ -130,6 +141,11 @@ inline design_cost evaluate_first_principles(design d, const model_shape& s,
     r.first_principles += gc.first_principles;
     r.gemms.push_back(gc);
   }
+  if (c.with_attention()) {  // after the GeMMs, on the same array: the latencies add up
+    r.attention = decode_attention_cost(s, c.batch, c.tokens, t);
+    r.cycles = detail::add(r.cycles, r.attention.cycles, "cycle count");
+    r.first_principles += r.attention.first_principles;
+  }
   r.latency_s = static_cast<double>(r.cycles) / t.clock_hz;
   return r;
 }
@@ -179,6 +195,10 @@ inline design_cost evaluate(design d, const model_shape& s, const mantissa_tuple
     r.paper_calibrated.sram_j = r.first_principles.sram_j * cal.sram_scale;
     r.paper_calibrated.dram_j = r.first_principles.dram_j * cal.dram_scale;
   }
+  // Attention (decode only, so never under Fig. 17's Anda ratios): the same scales as the GeMMs.
+  const auto& a = r.attention.first_principles;
+  r.attention.paper_calibrated = {a.compute_j, a.sram_j * cal.sram_scale,
+                                  a.dram_j * cal.dram_scale};
   return r;
 }
 

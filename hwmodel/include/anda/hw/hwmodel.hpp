@@ -5,6 +5,7 @@
 #include "accelerator.hpp"
 #include "comparison.hpp"
 #include "compressor.hpp"
+#include "decode_attention.hpp"
 #include "energy.hpp"
 #include "hardware_fields.hpp"
 #include "memory.hpp"

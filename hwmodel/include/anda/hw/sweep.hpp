@@ -33,12 +33,17 @@ struct sweep_space {
   std::vector<int> groups{64};
   phase ph = phase::prefill;
   std::int64_t tokens = 2048;
+  // Our extension (decode only, run_config::batch and kv_cache): batch sizes, and whether each
+  // step pays its attention over the KV cache.
+  std::vector<std::int64_t> batches{1};
+  bool kv_cache = false;
 
-  // Sizes of the dimensions, outermost first: model, tuple, group, then the hardware file's lists
-  // in file order (the last list varies fastest).
+  // Sizes of the dimensions, outermost first: model, batch, tuple, group, then the hardware file's
+  // lists in file order (the last list varies fastest). Model and batch outermost: the points of
+  // one workload are contiguous, and a Pareto front compares only those.
   std::vector<std::uint64_t> dims() const {
-    std::vector<std::uint64_t> d = {models.size(), tuples.empty() ? 0 : tuples.front().size(),
-                                    groups.size()};
+    std::vector<std::uint64_t> d = {models.size(), batches.size(),
+                                    tuples.empty() ? 0 : tuples.front().size(), groups.size()};
     for (const auto& a : hardware.axes) d.push_back(a.values.size());
     return d;
   }
@@ -49,7 +54,8 @@ struct sweep_space {
     double approx = 1;  // for the message when n no longer fits
     bool overflow = false;
     for (auto k : dims()) {
-      if (k == 0) throw std::invalid_argument("a sweep needs at least one model, tuple and group");
+      if (k == 0)
+        throw std::invalid_argument("a sweep needs at least one model, batch, tuple and group");
       approx *= static_cast<double>(k);
       overflow = overflow || __builtin_mul_overflow(n, k, &n);
     }
@@ -70,7 +76,7 @@ struct sweep_space {
 
 // One point: an index into each dimension of its sweep_space.
 struct sweep_point {
-  std::size_t model = 0, tuple = 0, group = 0;
+  std::size_t model = 0, batch = 0, tuple = 0, group = 0;
   std::vector<std::size_t> values;  // into each hardware list
 
   const mantissa_tuple& tuple_of(const sweep_space& s) const { return s.tuples[model][tuple]; }
@@ -85,14 +91,16 @@ inline sweep_point sweep_point_at(const sweep_space& s, std::uint64_t i) {
   }
   sweep_point p;
   p.model = digit[0];
-  p.tuple = digit[1];
-  p.group = digit[2];
-  p.values.assign(digit.begin() + 3, digit.end());
+  p.batch = digit[1];
+  p.tuple = digit[2];
+  p.group = digit[3];
+  p.values.assign(digit.begin() + 4, digit.end());
   return p;
 }
 
 // The run configuration of a point: the file's hardware with the point's values, its group size,
-// the sweep's phase and tokens. `c` is reused from point to point (no allocation).
+// the sweep's phase, tokens, the point's batch and the KV-cache switch. `c` is reused from point to
+// point (no allocation).
 inline void configure(const sweep_space& s, const sweep_point& p, run_config& c) {
   c.tech = s.hardware.base;
   for (std::size_t k = 0; k < s.hardware.axes.size(); ++k) {
@@ -102,17 +110,26 @@ inline void configure(const sweep_space& s, const sweep_point& p, run_config& c)
   c.group = s.groups[p.group];
   c.ph = s.ph;
   c.tokens = s.tokens;
+  c.batch = s.batches[p.batch];
+  c.kv_cache = s.kv_cache;
+}
+
+// Workloads (model x batch) of a sweep, and the points of each, contiguous.
+inline std::uint64_t sweep_workloads(const sweep_space& s) {
+  return static_cast<std::uint64_t>(s.models.size()) * s.batches.size();
 }
 
 // What a sweep reports per design: latency, paper-calibrated energy (as `anda whatif`'s
-// energy_j), chip area, and cycles.
+// energy_j), chip area, and cycles; with the KV cache on, the attention's part of the first two.
 struct point_cost {
   double latency_s = 0, energy_j = 0, area_mm2 = 0;
   std::int64_t cycles = 0;
+  double attention_latency_s = 0, attention_energy_j = 0;
 };
 
 inline point_cost summarize(const design_cost& k) {
-  return {k.latency_s, k.paper_calibrated.total_j(), k.area_mm2, k.cycles};
+  return {k.latency_s, k.paper_calibrated.total_j(), k.area_mm2,
+          k.cycles,    k.attention.latency_s,        k.attention.paper_calibrated.total_j()};
 }
 
 using point_costs = std::array<point_cost, all_designs.size()>;

@@ -1,7 +1,8 @@
 // Workloads: LLM shapes (presets and HF configs) turned into the FP-INT GeMMs of the paper's four
 // activation modules. Why only these GeMMs: the paper evaluates only the FP-INT GeMMs
 // (§V-A); attention score/context matmuls, the KV cache and the LM head stay FP16 and are out of
-// scope, as in the paper.
+// scope, as in the paper (a decode step's attention and KV cache are our extension, behind an
+// option: decode_attention.hpp).
 #pragma once
 
 #include <array>
