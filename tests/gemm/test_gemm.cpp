@@ -59,8 +59,21 @@ std::size_t check_all(const activation_tensor& X, const int_weights& W, accumula
 
 }  // namespace
 
+// Tokens in the tests below: enough for a full AMX tile of 16 and a tail (the other SIMD
+// kernels' prefill tiles of 3 and 4 tokens, and their tails, come with it); decode sizes are in
+// "awkward shapes".
+constexpr std::size_t prefill_tokens = 19;
+
+// bits (T0 rows of K) repeated to `rows` rows.
+std::vector<std::uint16_t> repeat_rows(const std::vector<std::uint16_t>& bits, std::size_t K,
+                                       std::size_t rows) {
+  std::vector<std::uint16_t> out(rows * K);
+  for (std::size_t i = 0; i < out.size(); ++i) out[i] = bits[i % bits.size()];
+  return out;
+}
+
 TEST_CASE("GeMM is bit-exact on LLM-like data for every G, M, weight type and mode", "[gemm]") {
-  const std::size_t T = 5, N = 40;
+  const std::size_t T = prefill_tokens, N = 40;
   for (int G : {8, 16, 32, 64, 128, 256}) {
     const std::size_t K = 2 * 256 + std::size_t(G);  // a few groups, not a multiple of 256
     const auto bits = llm_activations(T, K, std::uint32_t(G));
@@ -80,9 +93,9 @@ TEST_CASE("GeMM is bit-exact on LLM-like data for every G, M, weight type and mo
   }
 }
 
-TEST_CASE("GeMM awkward shapes: T in 1, 2, 3, 17; N in 1, 15, 33; K not a group multiple",
+TEST_CASE("GeMM awkward shapes: T in 1, 2, 3, 16, 17; N in 1, 15, 33; K not a group multiple",
           "[gemm]") {
-  for (std::size_t T : {1, 2, 3, 17}) {
+  for (std::size_t T : {1, 2, 3, 16, 17}) {
     for (std::size_t N : {1, 15, 33}) {
       for (std::size_t K : {64, 192, 200}) {
         const auto bits = llm_activations(T, K, std::uint32_t(T * N + K));
@@ -124,9 +137,10 @@ TEST_CASE("GeMM edge cases: zeros, -0, subnormals, +-65504, outliers, extreme we
     s[3] = 0x7BFF;  // the largest scale
     s[4] = 0x0001;  // the smallest
     const auto W = int_weights::from_quantized(type, N, K, K, q, z, s);
+    const auto rows = repeat_rows(bits, K, 3 * T);  // three times: an AMX tile and a tail
     for (int M : {4, 7, 11, 16}) {
       for (auto round : {rounding::truncate, rounding::nearest_even}) {
-        const auto X = encode(format{64, M, round}, bits.data(), T, K, K);
+        const auto X = encode(format{64, M, round}, rows.data(), 3 * T, K, K);
         INFO(to_string(type) << " M " << M);
         REQUIRE(check_all(X, W, accumulate::fp32) == 0);
         REQUIRE(check_all(X, W, accumulate::paper) == 0);
@@ -159,8 +173,9 @@ TEST_CASE("GeMM at the saturation extremes: largest magnitudes, every M, extreme
     for (std::size_t i = 0; i < z.size(); ++i) z[i] = std::uint8_t(i / KG % 3 ? 0 : 15);
     const std::vector<std::uint16_t> s(N * KG, fp16::from_float(1.0f).bits());
     const auto W = int_weights::from_quantized(type, N, K, 256, q, z, s);
+    const auto rows = repeat_rows(bits, K, 6 * T);  // an AMX tile and a tail
     for (int M = 1; M <= 16; ++M) {
-      const auto X = encode(format{256, M}, bits.data(), T, K, K);
+      const auto X = encode(format{256, M}, rows.data(), 6 * T, K, K);
       if (M <= 11) REQUIRE(X.group(0, 0).magnitude(5) == (1u << M) - 1u);
       INFO(to_string(type) << " M " << M);
       REQUIRE(check_all(X, W, accumulate::fp32) == 0);
@@ -216,7 +231,7 @@ TEST_CASE("GeMM group products at FP16 and FP32 rounding ties, up to 2^30", "[ge
 
 TEST_CASE("GeMM ignores set bits in the padded tail of the last group", "[gemm]") {
   // INT4-asym padding weights are 0 - z, not 0: a kernel that read the tail would differ.
-  const std::size_t T = 3, K = 100, N = 20;
+  const std::size_t T = prefill_tokens, K = 100, N = 20;
   const auto bits = llm_activations(T, K, 8);
   auto X = encode(format{64, 7}, bits.data(), T, K, K);
   const std::size_t group_bytes = X.fmt().group_bytes();
@@ -229,34 +244,38 @@ TEST_CASE("GeMM ignores set bits in the padded tail of the last group", "[gemm]"
 }
 
 TEST_CASE("paper mode counts FP16 overflows of group results", "[gemm]") {
-  // 64 x 65504 x 7 overflows FP16; the fp32 mode keeps it.
-  const std::vector<std::uint16_t> bits(64, 0x7BFF);
-  const auto X = encode(format{64, 11}, bits.data(), 1, 64, 64);
-  const auto W =
-      int_weights::from_quantized(weight_type::int4_sym, 1, 64, 64, std::vector<std::int8_t>(64, 7),
-                                  {}, std::vector<std::uint16_t>{0x3C00});
-  for (const auto* k : runnable_backends()) {
-    gemm_stats stats;
-    const Eigen::MatrixXf paper = gemm(X, W, {accumulate::paper, 1, k, &stats});
-    CHECK(std::isinf(paper(0, 0)));
-    CHECK(stats.fp16_overflows == 1);
-    const Eigen::MatrixXf fp32 = gemm(X, W, {accumulate::fp32, 1, k, nullptr});
-    CHECK(fp32(0, 0) == 64.0f * 65504.0f * 7.0f);
+  // 64 x 65504 x 7 overflows FP16; the fp32 mode keeps it. One token, and an AMX tile and tail.
+  for (const std::size_t T : {std::size_t{1}, prefill_tokens}) {
+    const std::vector<std::uint16_t> bits(T * 64, 0x7BFF);
+    const auto X = encode(format{64, 11}, bits.data(), T, 64, 64);
+    const auto W = int_weights::from_quantized(weight_type::int4_sym, 1, 64, 64,
+                                               std::vector<std::int8_t>(64, 7), {},
+                                               std::vector<std::uint16_t>{0x3C00});
+    for (const auto* k : runnable_backends()) {
+      gemm_stats stats;
+      const Eigen::MatrixXf paper = gemm(X, W, {accumulate::paper, 1, k, &stats});
+      CHECK(paper.array().isInf().all());
+      CHECK(stats.fp16_overflows == T);
+      const Eigen::MatrixXf fp32 = gemm(X, W, {accumulate::fp32, 1, k, nullptr});
+      CHECK((fp32.array() == 64.0f * 65504.0f * 7.0f).all());
+    }
   }
 }
 
 TEST_CASE("a non-finite group (propagate) makes every output of its row NaN", "[gemm]") {
-  auto bits = llm_activations(3, 256, 4);
+  const std::size_t T = prefill_tokens;
+  auto bits = llm_activations(T, 256, 4);
   bits[1 * 256 + 130] = 0x7E00;  // NaN in row 1, group 2
+  bits[17 * 256 + 5] = 0x7C00;   // Inf in row 17 (an AMX tail), group 0
   const auto X =
-      encode(format{64, 7, rounding::truncate, nonfinite::propagate}, bits.data(), 3, 256, 256);
+      encode(format{64, 7, rounding::truncate, nonfinite::propagate}, bits.data(), T, 256, 256);
   const auto W = random_weights(weight_type::int4_sym, 20, 256, 128, 1);
   for (const auto* k : runnable_backends()) {
     for (auto mode : {accumulate::fp32, accumulate::paper}) {
       const Eigen::MatrixXf y = gemm(X, W, {mode, 2, k, nullptr});
-      CHECK(y.row(1).array().isNaN().all());
+      for (Eigen::Index t = 0; t < Eigen::Index(T); ++t)
+        CHECK(y.row(t).array().isNaN().all() == (t == 1 || t == 17));
       CHECK_FALSE(y.row(0).array().isNaN().any());
-      CHECK_FALSE(y.row(2).array().isNaN().any());
     }
   }
 }

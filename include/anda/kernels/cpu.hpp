@@ -11,6 +11,10 @@
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <cpuid.h>
 #endif
+#if defined(__x86_64__) && defined(__linux__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 // Which SIMD backends this compiler and target can build (each through target attributes, so
 // no -march flag is needed).
@@ -32,8 +36,9 @@ enum class cpu_feature {
   avx512bw,
   avx512vl,
   avx512vnni,
-  neon,     // Advanced SIMD: part of every aarch64 CPU
-  dotprod,  // sdot/udot (Armv8.2 FEAT_DotProd)
+  amx_int8,  // AMX-TILE + AMX-INT8, and the OS's leave to use the tile registers
+  neon,      // Advanced SIMD: part of every aarch64 CPU
+  dotprod,   // sdot/udot (Armv8.2 FEAT_DotProd)
 };
 
 constexpr std::string_view to_string(cpu_feature f) {
@@ -54,6 +59,8 @@ constexpr std::string_view to_string(cpu_feature f) {
       return "avx512vl";
     case cpu_feature::avx512vnni:
       return "avx512vnni";
+    case cpu_feature::amx_int8:
+      return "amx_int8";
     case cpu_feature::neon:
       return "neon";
     case cpu_feature::dotprod:
@@ -89,6 +96,18 @@ inline bool detect(cpu_feature f) {
       return __builtin_cpu_supports("avx512vl");
     case cpu_feature::avx512vnni:
       return __builtin_cpu_supports("avx512vnni");
+    case cpu_feature::amx_int8: {  // CPUID.(EAX=7,ECX=0):EDX bits 24 (AMX-TILE), 25 (AMX-INT8)
+      unsigned a = 0, b = 0, c = 0, d = 0;
+      if (!__get_cpuid_count(7, 0, &a, &b, &c, &d) || (d & (3u << 24)) != (3u << 24)) return false;
+#if defined(__linux__)
+      // Linux enables the 8 KiB tile state only for a process that asks (5.16 and later):
+      // arch_prctl(ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA); granted for every thread.
+      constexpr long arch_req_xcomp_perm = 0x1023, xfeature_xtiledata = 18;
+      return syscall(SYS_arch_prctl, arch_req_xcomp_perm, xfeature_xtiledata) == 0;
+#else
+      return false;
+#endif
+    }
     default:
       return false;
   }

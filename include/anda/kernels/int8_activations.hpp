@@ -26,15 +26,18 @@ struct int8_activations {
   int chunk_bits = 7;
   int chunks = 1;  // ceil(M / chunk_bits)
   std::size_t rows = 0, padded_cols = 0, groups = 0;
-  aligned_buffer values;           // [chunk][row][padded_cols] int8, tail groups zero-padded
+  // Bytes from one row to the next: a cache line more than padded_cols, so that the rows of a
+  // tile of tokens do not all fall into one L1 set (as a stride of 4 KiB would).
+  std::size_t row_stride = 0;
+  aligned_buffer values;           // [chunk][row][row_stride] int8, tail groups zero-padded
   std::vector<std::int32_t> sums;  // [(t * groups + g) * chunks + c]: sum of a_c over the group
   std::vector<float> scale;  // [t * groups + g]: 2^k of docs/gemm.md, or NaN (non-finite group)
 
   const std::int8_t* row(int c, std::size_t t) const {
-    return reinterpret_cast<const std::int8_t*>(values.data()) + (c * rows + t) * padded_cols;
+    return reinterpret_cast<const std::int8_t*>(values.data()) + (c * rows + t) * row_stride;
   }
   std::int8_t* row(int c, std::size_t t) {
-    return reinterpret_cast<std::int8_t*>(values.data()) + (c * rows + t) * padded_cols;
+    return reinterpret_cast<std::int8_t*>(values.data()) + (c * rows + t) * row_stride;
   }
 
   // The layout for X with chunks of `chunk_bits` bits: sized and zeroed, scales filled.
@@ -46,7 +49,8 @@ struct int8_activations {
     a.rows = X.rows();
     a.groups = X.groups_per_row();
     a.padded_cols = a.groups * std::size_t(X.fmt().group());
-    a.values = aligned_buffer(std::size_t(a.chunks) * a.rows * a.padded_cols);
+    a.row_stride = a.padded_cols + 64;
+    a.values = aligned_buffer(std::size_t(a.chunks) * a.rows * a.row_stride);
     a.sums.resize(a.rows * a.groups * std::size_t(a.chunks));
     a.scale.resize(a.rows * a.groups);
     for (std::size_t t = 0; t < a.rows; ++t) {

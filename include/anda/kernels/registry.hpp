@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "anda/format/error.hpp"
+#include "anda/kernels/amx.hpp"
 #include "anda/kernels/avx2.hpp"
 #include "anda/kernels/avx512.hpp"
 #include "anda/kernels/avx_vnni.hpp"
@@ -22,20 +23,23 @@ namespace anda::kernels {
 // default is the last one this CPU supports.
 inline std::span<const backend* const> backends() {
   static constexpr const backend* compiled[] = {
-      &scalar::record,
+      &scalar::record,  // any CPU
 #ifdef ANDA_KERNELS_X86
-      &avx2::record,   &avx_vnni::record, &avx512::record,
+      &avx2::record,      // Haswell, Zen 1
+      &avx_vnni::record,  // Alder Lake, Zen 5
+      &avx512::record,    // Ice Lake Xeon, Zen 4
+      &amx::record,       // Sapphire Rapids
 #endif
 #ifdef ANDA_KERNELS_ARM64
-      &neon::record,
+      &neon::record,  // every ARM64 CPU
 #endif
   };
   return compiled;
 }
 
 // Every backend name anda knows, compiled into this build or not (for ANDA_ISA's messages).
-inline constexpr std::string_view known_backends[] = {"scalar", "avx2", "avx_vnni", "avx512",
-                                                      "neon"};
+inline constexpr std::string_view known_backends[] = {"scalar", "avx2", "avx_vnni",
+                                                      "avx512", "amx",  "neon"};
 
 // The backend named `name` in this build, or null.
 inline const backend* find_backend(std::string_view name) {

@@ -268,7 +268,7 @@ ANDA_TARGET_AVX2 inline void tile(context& ctx, std::size_t t0, std::size_t v0) 
   const packed_weights& W = *ctx.W;
   const std::size_t G = ctx.G, Gw = W.scale_group(), groups = A.groups;
   const std::size_t chunks = std::size_t(A.chunks), chunk_bits = std::size_t(A.chunk_bits);
-  const std::size_t chunk_stride = A.rows * A.padded_cols;  // from chunk c to c + 1 of a row
+  const std::size_t chunk_stride = A.rows * A.row_stride;  // from chunk c to c + 1 of a row
   const bool asym = W.type() == weight_type::int4_asym, fp32 = ctx.mode == accumulate::fp32;
   const auto c_offset = std::uint32_t(W.code_offset());
   constexpr std::size_t block = packed_weights::block_n;

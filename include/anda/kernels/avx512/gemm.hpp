@@ -66,6 +66,25 @@ ANDA_TARGET_VNNI inline int8_activations prepare_vnni(const activation_tensor& X
   return a;
 }
 
+// y + round(p * 2^k) * scale for 16 channels, exactly as the reference rounds (docs/gemm.md):
+// in FP32 mode round(p) * (scale * 2^k) (both products exact); in FP16 mode p * 2^k rounded to
+// FP16 through round-to-odd FP32 (exact: 24 >= 11 + 2 bits), its overflows to Inf counted.
+ANDA_TARGET_VNNI inline __m512 add_group(__m512 y, __m512i p, __m512 pow2, __m512 scale,
+                                         accumulate mode, std::size_t& overflows) {
+  if (mode == accumulate::fp32)
+    return _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), _mm512_mul_ps(scale, pow2), y);
+  const __m512 toward_zero = _mm512_cvt_roundepi32_ps(p, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+  const __mmask16 inexact = _mm512_cmpneq_epi32_mask(_mm512_cvttps_epi32(toward_zero), p);
+  const __m512 odd = _mm512_castsi512_ps(
+      _mm512_mask_or_epi32(_mm512_castps_si512(toward_zero), inexact,
+                           _mm512_castps_si512(toward_zero), _mm512_set1_epi32(1)));
+  const __m512 h = _mm512_cvtph_ps(
+      _mm512_cvtps_ph(_mm512_mul_ps(odd, pow2), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+  overflows += std::popcount(
+      unsigned(_mm512_cmp_ps_mask(_mm512_abs_ps(h), _mm512_set1_ps(INFINITY), _CMP_EQ_OQ)));
+  return _mm512_fmadd_ps(h, scale, y);
+}
+
 struct vnni_context {
   const int8_activations* A;
   const packed_weights* W;
@@ -152,34 +171,14 @@ ANDA_TARGET_VNNI inline void vnni_tile(vnni_context& ctx, std::size_t t0, std::s
               c == 0 ? acc[tt][nb]
                      : _mm512_add_epi32(p[tt][nb], _mm512_slli_epi32(acc[tt][nb], unsigned(7 * c)));
     }
-    // y = fma(round(p * 2^k), scale, y), exactly as the reference rounds.
     __m512 scale[NB];
     for (int nb = 0; nb < NB; ++nb)
       scale[nb] = _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(
           W.scales_fp16() + ((nb0 + nb) * W.scale_groups() + sg) * packed_weights::block_n)));
     for (int tt = 0; tt < TT; ++tt) {
       const __m512 pow2 = _mm512_set1_ps(A.scale[(t0 + tt) * A.groups + g]);  // NaN: non-finite
-      for (int nb = 0; nb < NB; ++nb) {
-        if (ctx.mode == accumulate::fp32) {
-          // round(p) * 2^k * scale == round(p) * (scale * 2^k): both products are exact.
-          y[tt][nb] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p[tt][nb]), _mm512_mul_ps(scale[nb], pow2),
-                                      y[tt][nb]);
-        } else {
-          // FP16 rounding of p * 2^k through round-to-odd FP32 (exact: 24 >= 11 + 2 bits).
-          const __m512 toward_zero =
-              _mm512_cvt_roundepi32_ps(p[tt][nb], _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
-          const __mmask16 inexact =
-              _mm512_cmpneq_epi32_mask(_mm512_cvttps_epi32(toward_zero), p[tt][nb]);
-          const __m512 odd = _mm512_castsi512_ps(
-              _mm512_mask_or_epi32(_mm512_castps_si512(toward_zero), inexact,
-                                   _mm512_castps_si512(toward_zero), _mm512_set1_epi32(1)));
-          const __m512 h = _mm512_cvtph_ps(_mm512_cvtps_ph(
-              _mm512_mul_ps(odd, pow2), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
-          ctx.overflows += std::popcount(
-              unsigned(_mm512_cmp_ps_mask(_mm512_abs_ps(h), _mm512_set1_ps(INFINITY), _CMP_EQ_OQ)));
-          y[tt][nb] = _mm512_fmadd_ps(h, scale[nb], y[tt][nb]);
-        }
-      }
+      for (int nb = 0; nb < NB; ++nb)
+        y[tt][nb] = add_group(y[tt][nb], p[tt][nb], pow2, scale[nb], ctx.mode, ctx.overflows);
     }
   }
 }
