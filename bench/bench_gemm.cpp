@@ -412,6 +412,30 @@ __attribute__((target("avx2,avxvnni"))) void bm_vnni_ymm(benchmark::State& state
   peak_counter(state, double(steps * 12 * 64));
 }
 
+// AMX INT8: tdpbsud into four 16 x 16 int32 tiles from one A and one B tile (16 x 64 bytes), no
+// loads in the loop; one instruction is 16 x 16 x 64 multiply-adds.
+void bm_amx_tile(benchmark::State& state) {
+  namespace amx = anda::kernels::amx;
+  amx::tile_config config;
+  for (int t = 0; t < 6; ++t) {
+    config.rows[t] = 16;
+    config.colsb[t] = 64;
+  }
+  asm volatile("ldtilecfg %0" ::"m"(config));
+  amx::tile_zero<4>();
+  amx::tile_zero<5>();
+  for (auto _ : state) {
+    for (long i = 0; i < steps / 16; ++i) {
+      amx::tile_dpbsud<0, 4, 5>();
+      amx::tile_dpbsud<1, 4, 5>();
+      amx::tile_dpbsud<2, 4, 5>();
+      amx::tile_dpbsud<3, 4, 5>();
+    }
+  }
+  asm volatile("tilerelease" ::: "memory");
+  peak_counter(state, double(steps / 16 * 4 * 16 * 16 * 64 * 2));
+}
+
 // FP32 FMA on zmm: 12 independent chains.
 __attribute__((target("avx512f"))) void bm_fma_zmm(benchmark::State& state) {
   const __m512 a = _mm512_set1_ps(0.999f), b = _mm512_set1_ps(0.001f);
@@ -518,6 +542,7 @@ void register_peaks() {
       {"peak/int8_dot/avx512_vpdpbusd",
        {cpu_feature::avx512f, cpu_feature::avx512bw, cpu_feature::avx512vnni},
        bm_vnni_zmm<true>},
+      {"peak/int8_dot/amx_tdpbsud", {cpu_feature::amx_int8}, bm_amx_tile},
       {"peak/int16_dot/avx512_vpdpwssd",
        {cpu_feature::avx512f, cpu_feature::avx512bw, cpu_feature::avx512vnni},
        bm_vnni_zmm<false>},

@@ -85,7 +85,7 @@ def test_backends_list_and_every_supported_backend_agrees(tmp_path):
     backends = anda.backends()
     names = [b["name"] for b in backends]
     assert names[0] == "scalar" and len(set(names)) == len(names)
-    assert set(names) <= {"scalar", "avx2", "avx_vnni", "avx512", "neon"}
+    assert set(names) <= {"scalar", "avx2", "avx_vnni", "avx512", "amx", "neon"}
     for b in backends:
         assert b["supported"] == (b["missing"] == "")
         assert set(b["missing"].split()) <= set(b["needs"])
