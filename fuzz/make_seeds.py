@@ -4,6 +4,8 @@
 safetensors: small valid files of every dtype (with metadata, empty and scalar tensors) and the
 header of each test-data checkpoint file with its data section cut (realistic JSON to mutate).
 npy: the small oracle .npy files. hf_config: the test-data config.json files.
+tokenizer: each reference tokenizer.json cut down to a few hundred tokens and their merges (under
+-max_len), a NUL byte, and one of its edge-case texts.
 """
 import json, os, struct, sys
 
@@ -73,3 +75,26 @@ def npy(descr, shape, raw, major):
 put("npy", "tiny_f2_v1.npy", npy("<f2", [2, 3], f16, 1))
 put("npy", "tiny_f4_v2.npy", npy("<f4", [3], f32, 2))
 put("npy", "tiny_f4_v3.npy", npy("<f4", [1, 3, 1], f32, 3))
+
+
+# tokenizer: small but complete tokenizer.json files (same components, fewer tokens) + NUL + text.
+tokenizers = os.path.join(data, "tokenizers")
+for name in sorted(os.listdir(tokenizers)):
+    folder = os.path.join(tokenizers, name)
+    if not os.path.isdir(folder):
+        continue
+    with open(os.path.join(folder, "tokenizer.json"), encoding="utf-8") as f:
+        tok = json.load(f)
+    with open(os.path.join(folder, "cases.json"), encoding="utf-8") as f:
+        cases = json.load(f)["cases"]
+    model = tok["model"]
+    vocab = {t: i for t, i in model["vocab"].items() if i < 300}
+    merges = []
+    for m in model["merges"]:
+        a, b = m.split(" ", 1) if isinstance(m, str) else m
+        if a in vocab and b in vocab and a + b in vocab:
+            merges.append(m)
+    model["vocab"], model["merges"] = vocab, merges[:40]
+    small = json.dumps(tok, ensure_ascii=False, separators=(",", ":")).encode()
+    for i, case in enumerate(cases[:16]):
+        put("tokenizer", "%s_%02d" % (name, i), small + b"\0" + case["text"].encode()[:400])

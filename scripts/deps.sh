@@ -5,7 +5,8 @@
 # named: oneDNN's CMake config looks for OpenCL, which libdnnl-dev only recommends.
 set -euo pipefail
 pkgs=(build-essential cmake ninja-build libeigen3-dev catch2 libbenchmark-dev libboost-dev
-      libcli11-dev nlohmann-json3-dev libdnnl-dev ocl-icd-opencl-dev)
+      libcli11-dev nlohmann-json3-dev libdnnl-dev ocl-icd-opencl-dev
+      libpcre2-dev libutf8proc-dev pkg-config)
 if [ "${1:-}" = python ]; then
   pkgs+=(python3 python3-dev pybind11-dev python3-numpy python3-pytest python3-torch)
 fi

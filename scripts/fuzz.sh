@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(safetensors npy hf_config)
+[ ${#targets[@]} -gt 0 ] || targets=(safetensors npy hf_config tokenizer)
 out=build/fuzz
 
 # clang with libFuzzer's runtime (Debian: libclang-rt-<version>-dev).
@@ -31,7 +31,11 @@ status=0
 summary=()
 for t in "${targets[@]}"; do
   echo "== building fuzz_$t"
-  "$cxx" "${flags[@]}" "fuzz/fuzz_$t.cpp" -o "$out/fuzz_$t"
+  extra=()
+  # The tokenizer target: PCRE2 and utf8proc, and the reference tokenizers of the test data.
+  [ "$t" = tokenizer ] && extra=(-DANDA_TEST_DATA_DIR="\"$PWD/tests/data\""
+                                 $(pkg-config --cflags --libs libpcre2-8 libutf8proc))
+  "$cxx" "${flags[@]}" "fuzz/fuzz_$t.cpp" "${extra[@]}" -o "$out/fuzz_$t"
   corpus="$out/corpus/$t"
   crashes="$out/crashes/$t"
   mkdir -p "$corpus" "$crashes"

@@ -21,5 +21,6 @@ command add_eval(CLI::App& parent);
 command add_search(CLI::App& parent);
 command add_gemm(CLI::App& parent);
 command add_backends(CLI::App& parent);
+command add_tokenize(CLI::App& parent);
 
 }  // namespace anda::tools

@@ -1,4 +1,5 @@
-// `anda`: the command-line front end (quantize, gemm, whatif, sweep, eval, search, backends).
+// `anda`: the command-line front end (quantize, gemm, whatif, sweep, eval, search, tokenize,
+// backends).
 // Errors print one line and exit 1.
 #include <cerrno>
 #include <cstdio>
@@ -15,9 +16,9 @@ int main(int argc, char** argv) {
   CLI::App app{"anda: the Anda grouped bit-plane activation format"};
   app.require_subcommand(1);
   const std::vector<anda::tools::command> commands = {
-      anda::tools::add_quantize(app), anda::tools::add_whatif(app), anda::tools::add_sweep(app),
-      anda::tools::add_eval(app),     anda::tools::add_search(app), anda::tools::add_gemm(app),
-      anda::tools::add_backends(app)};
+      anda::tools::add_quantize(app), anda::tools::add_whatif(app),  anda::tools::add_sweep(app),
+      anda::tools::add_eval(app),     anda::tools::add_search(app),  anda::tools::add_gemm(app),
+      anda::tools::add_tokenize(app), anda::tools::add_backends(app)};
   // CLI11 would only say "A subcommand is required" for `anda bogus`: name the word instead.
   if (argc > 1 && argv[1][0] != '-') {
     std::string names;

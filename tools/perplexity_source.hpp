@@ -6,10 +6,14 @@
 #include <anda/model/load.hpp>
 #include <anda/model/perplexity.hpp>
 #include <anda/model/tokens.hpp>
+#include <anda/text/tokenizer.hpp>
+#include <anda/text/tokenizer_config.hpp>
 
 #include <unistd.h>
 #include <array>
 #include <cstdio>
+#include <iostream>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -17,18 +21,57 @@
 
 namespace anda::tools {
 
+// The largest text file tokenized (4 GiB): a bound against a runaway read.
+inline constexpr std::uintmax_t max_text_file_bytes = std::uintmax_t{1} << 32;
+
+// The bytes of a text file, or of standard input for "-".
+inline std::string read_text_input(const std::string& path) {
+  if (path != "-") return io::read_file(path, max_text_file_bytes, "a text file");
+  std::string text{std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>()};
+  if (std::cin.bad()) throw std::runtime_error("cannot read standard input");
+  return text;
+}
+
+// The token ids of a text file for the model in `model_dir` (the convention of `anda eval
+// --text`, README): the whole file tokenized once by the folder's tokenizer.json, with the
+// BOS / EOS its tokenizer_config.json (or post-processor template) asks for around it.
+inline std::vector<std::int32_t> tokenize_text_file(const std::string& model_dir,
+                                                    const std::string& text_file) {
+  auto tok = text::tokenizer::load(model_dir);
+  const text::text_framing framing = text::read_text_framing(model_dir, tok);
+  const std::string content = read_text_input(text_file);
+  std::vector<std::int32_t> ids = framing.prefix;
+  const std::vector<std::int32_t> body = tok.encode(content, text_file);
+  ids.insert(ids.end(), body.begin(), body.end());
+  ids.insert(ids.end(), framing.suffix.begin(), framing.suffix.end());
+  return ids;
+}
+
+// Token ids and the file they came from (an .i32 file, or a text file tokenized for the model).
+struct token_stream {
+  std::vector<std::int32_t> ids;
+  std::string name;
+};
+
+// The ids of an .i32 file, or of a text file tokenized for `model_dir` when `text_file` is given.
+inline token_stream read_token_stream(const std::string& model_dir, const std::string& tokens_file,
+                                      const std::string& text_file) {
+  if (!text_file.empty()) return {tokenize_text_file(model_dir, text_file), text_file};
+  return {model::read_tokens(tokens_file), tokens_file};
+}
+
 class perplexity_source {
  public:
-  perplexity_source(const std::string& model_dir, const std::string& tokens_file, int windows,
-                    int window_len, int group, const std::string& rounding_name,
-                    const std::string& weights, int threads)
-      : tokens_{model::read_tokens(tokens_file)}, group_{group}, name_{tokens_file} {
+  perplexity_source(const std::string& model_dir, token_stream tokens, int windows, int window_len,
+                    int group, const std::string& rounding_name, const std::string& weights,
+                    int threads)
+      : tokens_{std::move(tokens.ids)}, group_{group}, name_{std::move(tokens.name)} {
     const auto precision = model::parse_weight_precision(weights);
     const auto round = parse_rounding(rounding_name);
     if (!precision) throw std::invalid_argument("--weights " + weights + " is not known");
     if (!round) throw std::invalid_argument("--rounding " + rounding_name + " is not known");
     round_ = *round;
-    model_ = std::make_shared<model::llama_model>(model::load_llama(model_dir), *precision);
+    model_ = std::make_shared<model::llama_model>(model::load_model(model_dir, *precision));
     options_.windows = std::size_t(windows);
     options_.window_len = std::size_t(window_len);
     options_.threads = threads;
@@ -48,11 +91,11 @@ class perplexity_source {
   }
 
   // Shares the loaded model with another token stream (no second load or quantization).
-  perplexity_source with_tokens(const std::string& tokens_file, int windows) const {
+  perplexity_source with_tokens(token_stream tokens, int windows) const {
     perplexity_source other = *this;
-    other.tokens_ = model::read_tokens(tokens_file);
+    other.tokens_ = std::move(tokens.ids);
     other.options_.windows = std::size_t(windows);
-    other.name_ = tokens_file;
+    other.name_ = std::move(tokens.name);
     other.check_length();
     return other;
   }

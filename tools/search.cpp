@@ -22,7 +22,7 @@ namespace anda::tools {
 namespace {
 
 struct search_cli {
-  std::string model_dir, calib, eval_tokens;
+  std::string model_dir, calib, eval_tokens, calib_text, eval_text;
   double tolerance = 0.01;
   int iterations = 32, lowest = 4, highest = 13;
   std::string cost = "bops";  // bops | energy | cycles
@@ -68,11 +68,17 @@ int run_search(const search_cli& o) {
   }
   const double fp16_cost = cost({16, 16, 16, 16});
 
+  // Text files are tokenized with the model folder's tokenizer.json (as `anda eval --text`).
   const perplexity_source calib(
-      o.model_dir, o.calib.empty() ? o.model_dir + "/calib_tokens.i32" : o.calib, o.windows,
-      o.window_len, o.group, o.rounding_name, o.weights, o.threads);
+      o.model_dir,
+      read_token_stream(o.model_dir, o.calib.empty() ? o.model_dir + "/calib_tokens.i32" : o.calib,
+                        o.calib_text),
+      o.windows, o.window_len, o.group, o.rounding_name, o.weights, o.threads);
   const perplexity_source held_out = calib.with_tokens(
-      o.eval_tokens.empty() ? o.model_dir + "/eval_tokens.i32" : o.eval_tokens, o.eval_windows);
+      read_token_stream(o.model_dir,
+                        o.eval_tokens.empty() ? o.model_dir + "/eval_tokens.i32" : o.eval_tokens,
+                        o.eval_text),
+      o.eval_windows);
   const double reference = calib.perplexity(std::nullopt);  // FP16 activations, same weights
   if (!std::isfinite(reference))
     throw std::runtime_error("the reference perplexity (FP16 activations) is not finite: " +
@@ -149,10 +155,16 @@ command add_search(CLI::App& parent) {
   auto o = std::make_shared<search_cli>();
   auto* app = parent.add_subcommand("search", "adaptive precision search (Algorithm 1) on a model");
   app->add_option("--model", o->model_dir, "HF LLaMA checkpoint directory")->required();
-  app->add_option("--calib", o->calib,
-                  "calibration tokens (int32; default MODEL/calib_tokens.i32)");
-  app->add_option("--eval-tokens", o->eval_tokens,
-                  "held-out tokens (default MODEL/eval_tokens.i32)");
+  auto* calib = app->add_option("--calib", o->calib,
+                                "calibration tokens (int32; default MODEL/calib_tokens.i32)");
+  auto* eval_tokens = app->add_option("--eval-tokens", o->eval_tokens,
+                                      "held-out tokens (default MODEL/eval_tokens.i32)");
+  app->add_option("--calib-text", o->calib_text,
+                  "calibration text, tokenized with the model folder's tokenizer.json")
+      ->excludes(calib);
+  app->add_option("--text", o->eval_text,
+                  "held-out text, tokenized with the model folder's tokenizer.json")
+      ->excludes(eval_tokens);
   app->add_option("--tolerance", o->tolerance, "accepted perplexity loss, e.g. 0.001 or 0.01")
       ->check(finite_range(0.0, 0.5));
   app->add_option("--iterations", o->iterations, "iteration limit N (paper: 32)")
