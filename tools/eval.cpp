@@ -1,10 +1,14 @@
 // `anda eval`: perplexity of a LLaMA checkpoint over windows of a token file, with the module
 // inputs in FP32, FP16 or Anda [M_qkv, M_o, M_u, M_d] and the weights in FP32, FP16, INT4 or INT8.
 // The window convention is the model folders' (perplexity.hpp): each window alone, no BOS added,
-// predictions 1..L-1.
+// predictions 1..L-1. With --text the ids come from the model folder's tokenizer.json (the whole
+// file tokenized once, BOS/EOS as its config says) and windows default to the model's context,
+// capped at 2048 (the quantization papers' setting; README).
+#include <anda/io/hf_config.hpp>
 #include <anda/model/load.hpp>
 #include <anda/model/perplexity.hpp>
 
+#include <sys/resource.h>
 #include <unistd.h>
 #include <nlohmann/json.hpp>
 
@@ -19,12 +23,13 @@
 
 #include "commands.hpp"
 #include "options.hpp"
+#include "perplexity_source.hpp"
 
 namespace anda::tools {
 namespace {
 
 struct eval_options {
-  std::string model_dir, tokens_file;
+  std::string model_dir, tokens_file, text_file;
   std::size_t windows = 0;
   std::size_t window_len = 256;
   std::string modules;  // "7,6,6,6": Anda activations
@@ -70,12 +75,13 @@ class progress_line {
   void update(std::size_t done, std::size_t total, std::size_t window_len) const {
     const double s =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-    std::fprintf(stderr, "\reval: %zu/%zu windows, %.1f s, %.0f tokens/s   ", done, total, s,
-                 s > 0 ? double(done * window_len) / s : 0.0);
+    const double eta = done > 0 ? s * double(total - done) / double(done) : 0.0;
+    std::fprintf(stderr, "\reval: %zu/%zu windows, %.1f s, %.0f tokens/s, ETA %.0f s   ", done,
+                 total, s, s > 0 ? double(done * window_len) / s : 0.0, eta);
     std::fflush(stderr);
   }
   void clear() const {
-    if (on_) std::fprintf(stderr, "\r%60s\r", "");
+    if (on_) std::fprintf(stderr, "\r%78s\r", "");
   }
 
  private:
@@ -83,8 +89,15 @@ class progress_line {
   std::chrono::steady_clock::time_point start_;
 };
 
-int run_eval(const eval_options& o, bool activations_given, bool anda_given,
-             bool weight_group_given) {
+// The peak resident memory of this process so far (getrusage; Linux reports kilobytes).
+long long peak_rss_bytes() {
+  rusage u{};
+  if (::getrusage(RUSAGE_SELF, &u) != 0) return 0;
+  return static_cast<long long>(u.ru_maxrss) * 1024;
+}
+
+int run_eval(eval_options o, bool activations_given, bool anda_given, bool weight_group_given,
+             bool window_len_given) {
   const model::activation_precision act = activation_setting(o, activations_given, anda_given);
   const auto weights = model::parse_weight_precision(o.weights);
   if (!weights)
@@ -95,19 +108,28 @@ int run_eval(const eval_options& o, bool activations_given, bool anda_given,
         "--weight-group applies to int4, int4-asym and int8 weights, not "
         "--weights " +
         o.weights);
+  if (o.tokens_file.empty() == o.text_file.empty())
+    throw std::invalid_argument("give one of --tokens and --text");
+  if (!o.text_file.empty() && !window_len_given)
+    o.window_len = std::size_t(std::min(io::read_llama_config(o.model_dir).max_positions, 2048));
   if (o.window_len < 2) throw std::invalid_argument("--window-len must be at least 2");
   const int threads =
       o.threads > 0 ? o.threads : std::max(1, int(std::thread::hardware_concurrency()));
 
-  // Read the tokens first: a bad token file fails before the model is loaded.
-  const std::vector<std::int32_t> tokens = model::read_tokens(o.tokens_file);
+  // Read the tokens first: a bad token or text file fails before the model is loaded.
+  const std::vector<std::int32_t> tokens = o.text_file.empty()
+                                               ? model::read_tokens(o.tokens_file)
+                                               : tokenize_text_file(o.model_dir, o.text_file);
+  const std::string& source = o.text_file.empty() ? o.tokens_file : o.text_file;
   const std::size_t available = tokens.size() / o.window_len;
   if (available == 0 || o.windows > available)
-    throw std::invalid_argument(o.tokens_file + " holds " + std::to_string(tokens.size()) +
+    throw std::invalid_argument(source + " holds " + std::to_string(tokens.size()) +
                                 " tokens: " + std::to_string(available) + " whole window(s) of " +
                                 std::to_string(o.window_len) + ", " +
                                 std::to_string(std::max<std::size_t>(o.windows, 1)) + " asked");
-  const model::llama_model m{model::load_llama(o.model_dir), *weights, o.weight_group};
+  // One layer at a time from the mapped checkpoint: memory peaks near the model, not the
+  // checkpoint in FP32.
+  const model::llama_model m = model::load_model(o.model_dir, *weights, o.weight_group);
 
   progress_line line;
   model::perplexity_options popt;
@@ -147,10 +169,17 @@ int run_eval(const eval_options& o, bool activations_given, bool anda_given,
     }
     j["weights"] = model::to_string(*weights);
     if (model::is_integer(*weights)) j["weight_group"] = o.weight_group;
+    if (!o.text_file.empty()) {
+      j["text"] = o.text_file;
+      j["text_tokens"] = tokens.size();
+    }
+    j["peak_rss_bytes"] = peak_rss_bytes();
     j["window_nll"] = r.window_nll;
     std::printf("%s\n", j.dump(2).c_str());
   } else {
     std::printf("model        %s\n", o.model_dir.c_str());
+    if (!o.text_file.empty())
+      std::printf("text         %s (%zu tokens)\n", o.text_file.c_str(), tokens.size());
     std::printf("activations  %s\n", act.to_string().c_str());
     std::printf(
         "weights      %s%s\n", std::string(model::to_string(*weights)).c_str(),
@@ -159,6 +188,7 @@ int run_eval(const eval_options& o, bool activations_given, bool anda_given,
                 o.window_len, r.tokens, r.predictions);
     std::printf("mean NLL     %.6f\n", r.mean_nll);
     std::printf("perplexity   %.4f\n", r.perplexity);
+    std::fprintf(stderr, "peak resident memory %.2f GB\n", double(peak_rss_bytes()) / 1e9);
     std::printf("tokens/s     %.0f (%d threads, %.1f s)\n", r.tokens_per_second(), threads,
                 r.seconds);
   }
@@ -173,11 +203,17 @@ command add_eval(CLI::App& parent) {
       "eval", "perplexity of a LLaMA checkpoint with Anda, FP16 or FP32 module inputs");
   app->add_option("--model", o->model_dir, "checkpoint folder (config.json, *.safetensors)")
       ->required();
-  app->add_option("--tokens", o->tokens_file, "token ids, int32 little-endian (.i32)")->required();
+  auto* tokens =
+      app->add_option("--tokens", o->tokens_file, "token ids, int32 little-endian (.i32)");
+  app->add_option("--text", o->text_file,
+                  "UTF-8 text (or -), tokenized with the model folder's tokenizer.json")
+      ->excludes(tokens);
   app->add_option("--windows", o->windows, "windows to evaluate (default: every whole window)")
       ->check(count_range(0, std::numeric_limits<int>::max()));
-  app->add_option("--window-len", o->window_len, "tokens per window (default 256)")
-      ->check(count_range(2, 1 << 20));
+  auto* window_len =
+      app->add_option("--window-len", o->window_len,
+                      "tokens per window (default 256; with --text the model's context, <= 2048)")
+          ->check(count_range(2, 1 << 20));
   app->add_option("--modules", o->modules, "Anda mantissa lengths M_qkv,M_o,M_u,M_d, e.g. 7,6,6,6");
   auto* activations =
       app->add_option("--activations", o->activations,
@@ -197,10 +233,11 @@ command add_eval(CLI::App& parent) {
   app->add_option("--threads", o->threads, "worker threads over windows (default 0: all cores)")
       ->check(count_range(0, 4096));
   app->add_flag("--json", o->json, "print one JSON object");
-  return {app, [o, activations, anda_options, weight_group]() -> int {
+  return {app, [o, activations, anda_options, weight_group, window_len]() -> int {
             bool anda_given = false;
             for (const auto* opt : anda_options) anda_given |= opt->count() > 0;
-            return run_eval(*o, activations->count() > 0, anda_given, weight_group->count() > 0);
+            return run_eval(*o, activations->count() > 0, anda_given, weight_group->count() > 0,
+                            window_len->count() > 0);
           }};
 }
 

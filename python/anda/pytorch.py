@@ -11,9 +11,10 @@ each with its own mantissa length, the same in every layer (the tuple [M_qkv, M_
     A_d    input of down_proj (silu(gate) * up)
 
 Everything else (attention products, norms, RoPE, softmax, the embedding and the head) keeps its
-precision. ``attach()`` finds these layers by the Hugging Face LLaMA module names (the last
+precision. ``attach()`` finds these layers by their Hugging Face module names (the last
 component of the qualified name: ``q_proj``, ``k_proj``, ``v_proj``, ``o_proj``, ``gate_proj``,
-``up_proj``, ``down_proj``) and replaces each one's input with ``anda.quantize`` of it: groups of
+``up_proj``, ``down_proj`` in LLaMA, Mistral, Qwen2 and Qwen3; ``q_proj``, ``k_proj``,
+``v_proj``, ``out_proj``, ``fc1``, ``fc2`` in OPT; see ``MODULE_INPUTS``) and replaces each one's input with ``anda.quantize`` of it: groups of
 ``group`` values along the input features, one shared exponent per group, M-bit mantissas. These
 are the values the C++ library's ``anda eval --modules`` multiplies, so the perplexity of a hooked
 model matches ``anda eval`` up to float32 summation order::
@@ -40,15 +41,21 @@ import anda
 
 __all__ = ["AndaHooks", "attach", "quantize_weights", "MODULE_INPUTS"]
 
-# The last component of a Linear layer's name -> its index in the tuple [M_qkv, M_o, M_u, M_d].
+# The last component of a Linear layer's name -> its index in the tuple [M_qkv, M_o, M_u, M_d],
+# for every family the C++ model implements: LLaMA, Mistral, Qwen2 and Qwen3 share the LLaMA
+# names; OPT names its attention output out_proj and its MLP fc1, fc2 (its project_in and
+# project_out are not quantization points, as in the paper).
 MODULE_INPUTS = {
     "q_proj": 0,
     "k_proj": 0,
     "v_proj": 0,
     "o_proj": 1,
+    "out_proj": 1,
     "gate_proj": 2,
     "up_proj": 2,
+    "fc1": 2,
     "down_proj": 3,
+    "fc2": 3,
 }
 
 # The Linear layers that carry anda hooks now (to refuse a second attach: no double quantization).
@@ -183,9 +190,10 @@ def attach(model, modules=(7, 6, 6, 6), *, group=64, rounding="truncate", nonfin
     """Quantizes the inputs of a LLaMA model's projections to Anda; returns the ``AndaHooks``.
 
     Args:
-        model: a torch.nn.Module with Hugging Face LLaMA module names (a transformers
-            ``LlamaForCausalLM``, or any model whose Linear layers end in q_proj, k_proj, v_proj,
-            o_proj, gate_proj, up_proj, down_proj).
+        model: a torch.nn.Module with Hugging Face module names (a transformers
+            ``LlamaForCausalLM``, ``MistralForCausalLM``, ``Qwen2ForCausalLM``,
+            ``Qwen3ForCausalLM`` or ``OPTForCausalLM``, or any model whose Linear layers are named
+            as ``MODULE_INPUTS`` lists).
         modules: the mantissa lengths [M_qkv, M_o, M_u, M_d], four integers in 1..16.
         group: the Anda group size along the input features (the tail group is zero-padded).
         rounding: "truncate" (the paper's), "nearest_even" or "nearest_away".
@@ -221,7 +229,7 @@ def attach(model, modules=(7, 6, 6, 6), *, group=64, rounding="truncate", nonfin
 
 
 def _projections(model):
-    """(name, Linear) of every layer named like a LLaMA projection; TypeError for a non-Linear."""
+    """(name, Linear) of every layer named in MODULE_INPUTS; TypeError for a non-Linear."""
     found = []
     for name, module in model.named_modules():
         if name.rsplit(".", 1)[-1] not in MODULE_INPUTS:
@@ -232,14 +240,15 @@ def _projections(model):
         found.append((name, module))
     if not found:
         raise ValueError("anda.pytorch: the model has no torch.nn.Linear named "
-                         + ", ".join(MODULE_INPUTS) + " (Hugging Face LLaMA names)")
+                         + ", ".join(MODULE_INPUTS) + " (Hugging Face LLaMA/OPT names)")
     return found
 
 
 def quantize_weights(model, kind="int4", *, group_size=128):
     """Replaces the projection weights by their round-to-nearest integer values, in place.
 
-    The weight of every q/k/v/o/gate/up/down_proj ``nn.Linear`` becomes
+    The weight of every ``nn.Linear`` named in ``MODULE_INPUTS`` (q/k/v/o/gate/up/down_proj;
+    OPT's out_proj, fc1, fc2) becomes
     ``anda.quantize_weights(w, kind=kind, group_size=group_size).dequantize()``: (q - zero) * scale
     with one FP16 scale per output channel and group of ``group_size`` inputs, as
     ``anda eval --weights int4`` (kind "int4", "int4-asym" or "int8"). Exact in a float32 model;

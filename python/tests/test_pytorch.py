@@ -198,6 +198,25 @@ def test_bad_format_raises_at_attach():
         anda.pytorch.attach(Toy(), rounding="stochastic")
 
 
+def test_opt_module_names_map_to_the_four_inputs():
+    """OPT's q/k/v_proj, out_proj, fc1, fc2 (the paper's A_qkv, A_o, A_u, A_d); project_in and
+    project_out are not quantization points."""
+    model = torch.nn.Module()
+    model.self_attn = torch.nn.Module()
+    for name in ("q_proj", "k_proj", "v_proj", "out_proj"):
+        setattr(model.self_attn, name, torch.nn.Linear(8, 8))
+    model.fc1 = torch.nn.Linear(8, 16)
+    model.fc2 = torch.nn.Linear(16, 8)
+    model.project_in = torch.nn.Linear(4, 8, bias=False)
+    with anda.pytorch.attach(model, TUPLE) as hooks:
+        assert hooks.modules == {"self_attn.q_proj": 7, "self_attn.k_proj": 7,
+                                 "self_attn.v_proj": 7, "self_attn.out_proj": 5, "fc1": 4,
+                                 "fc2": 3}
+        x = torch.randn(3, 8)
+        assert torch.equal(model.fc1(x), torch.nn.functional.linear(
+            expected(x, 4), model.fc1.weight, model.fc1.bias))
+
+
 def test_model_without_llama_linears_raises():
     model = torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.ReLU())
     with pytest.raises(ValueError, match="q_proj"):

@@ -218,7 +218,8 @@ TEST_CASE("anda whatif --config: the strict config reader", "[hwmodel][cli]") {
       {{{"num_key_value_heads", true}}, "'num_key_value_heads' must be a positive integer"},
       {{{"model_type", 7}}, "'model_type' must be a string"},
       {{{"vocab_size", nullptr}}, "missing required key 'vocab_size'"},
-      {{{"rope_scaling", {{"type", "linear"}, {"factor", 2}}}}, "rope_scaling"}};
+      {{{"rope_scaling", {{"type", "yarn"}, {"factor", 2}}}},
+       "rope_scaling.rope_type \"yarn\" is not supported"}};
   for (const auto& [patch, what] : cases) {
     auto j = base;
     j.update(patch);

@@ -4,6 +4,7 @@
 
 #include <anda/io/hf_config.hpp>
 
+#include <fstream>
 #include <string>
 
 #include "st_writer.hpp"
@@ -110,9 +111,16 @@ TEST_CASE("hf_config: unsupported options and bad values are clear errors", "[hf
   const json base = anda_test::tiny_config();
   REQUIRE(config_error(base).empty());
   CHECK_THAT(config_error(with(base, "rope_scaling", {{"rope_type", "llama3"}, {"factor", 8.0}})),
-             Contains("rope_scaling {\"factor\":8.0,\"rope_type\":\"llama3\"} is not supported"));
-  CHECK_THAT(config_error(with(base, "rope_scaling", {{"type", "linear"}, {"factor", 2.0}})),
-             Contains("rope_scaling"));
+             Contains("rope_scaling.low_freq_factor must be a positive number (rope_type "
+                      "\"llama3\")"));
+  CHECK_THAT(config_error(with(base, "rope_scaling", {{"type", "dynamic"}, {"factor", 2.0}})),
+             Contains("rope_scaling.rope_type \"dynamic\" is not supported (supported: "
+                      "\"default\", \"linear\", \"llama3\")"));
+  CHECK_THAT(config_error(with(base, "rope_scaling", {{"type", "linear"}})),
+             Contains("rope_scaling.factor must be a positive number"));
+  CHECK_THAT(config_error(with(base, "rope_scaling",
+                               {{"type", "linear"}, {"factor", 2.0}, {"low_freq_factor", 1.0}})),
+             Contains("rope_scaling.low_freq_factor is not supported with rope_type \"linear\""));
   CHECK_THAT(
       config_error(with(base, "rope_parameters", {{"rope_theta", 1e4}, {"rope_type", "yarn"}})),
       Contains("rope_parameters.rope_type \"yarn\" is not supported"));
@@ -159,11 +167,14 @@ TEST_CASE("hf_config: unsupported options and bad values are clear errors", "[hf
   nohd.erase("head_dim");
   CHECK_THAT(config_error(with(nohd, "hidden_size", 10)),
              Contains("hidden_size (10) is not a multiple of num_attention_heads"));
-  const json mistral = with(base, "model_type", "mistral");
+  json mistral = with(base, "model_type", "mistral");
+  mistral.erase("architectures");
   CHECK(config_error(with(mistral, "sliding_window", nullptr)).empty());
   CHECK(config_error(with(mistral, "sliding_window", 4096)).empty());
-  CHECK_THAT(config_error(with(mistral, "sliding_window", 16)),
-             Contains("sliding_window 16 is not supported"));
+  // A shorter window is kept: the model refuses windows longer than it (test_families.cpp).
+  CHECK(llama_config_from_json(with(mistral, "sliding_window", 16), "c").sliding_window == 16);
+  CHECK_THAT(config_error(with(mistral, "sliding_window", 0)),
+             Contains("'sliding_window' must be a positive integer or null, got 0"));
   CHECK_THAT(config_error(json::array()), Contains("the top level is not a JSON object"));
 }
 
@@ -198,9 +209,11 @@ TEST_CASE("hf_config: the architecture of LLaMA (GQA) and OPT configs", "[hf_con
   CHECK(a.num_heads == 32);
   CHECK(a.num_kv_heads == 8);
   CHECK(a.head_dim == 128);
-  // facebook/opt-1.3b.
-  const json opt = json::parse(R"({"model_type": "opt", "hidden_size": 2048, "ffn_dim": 8192,
-      "num_hidden_layers": 24, "num_attention_heads": 32})");
+  // facebook/opt-1.3b/config.json (the keys read).
+  const json opt = json::parse(R"({"architectures": ["OPTForCausalLM"], "model_type": "opt",
+      "hidden_size": 2048, "ffn_dim": 8192, "num_hidden_layers": 24, "num_attention_heads": 32,
+      "vocab_size": 50272, "max_position_embeddings": 2048, "activation_function": "relu",
+      "do_layer_norm_before": true, "word_embed_proj_dim": 2048, "torch_dtype": "float16"})");
   const auto o = hf_architecture_from_json(opt, "o");
   CHECK(o.family == hf_architecture::kind::opt);
   CHECK(o.intermediate_size == 8192);
@@ -226,4 +239,80 @@ TEST_CASE("hf_config: the architecture of LLaMA (GQA) and OPT configs", "[hf_con
              Contains("hidden_size (2048) is not a multiple of num_attention_heads (5)"));
   CHECK_THAT(error_of(json::parse(R"({"model_type": "opt", "hidden_size": 64})")),
              Contains("missing required key 'num_hidden_layers'"));
+}
+
+// Issue 13: the families' configs (tests/data/models/families) and one refusal per feature that
+// is not implemented, each naming it.
+TEST_CASE("hf_config: the families' configs and their unsupported features", "[hf_config][data]") {
+  using anda::model::model_family;
+  using anda::model::rope_scaling;
+  const auto dir = data / "models/families";
+  const auto llama3 = read_llama_config(dir / "llama3");
+  CHECK(llama3.family == model_family::llama);
+  CHECK(llama3.rope_type == rope_scaling::llama3);
+  CHECK(llama3.rope_factor == 8.0f);
+  CHECK(llama3.rope_low_freq_factor == 1.0f);
+  CHECK(llama3.rope_high_freq_factor == 4.0f);
+  CHECK(llama3.rope_original_max_positions == 32);
+  CHECK(llama3.rope_theta == 500000.0f);
+  CHECK(llama3.head_dim == 32);
+  const auto qwen2 = read_llama_config(dir / "qwen2");
+  CHECK(qwen2.family == model_family::qwen2);
+  CHECK(qwen2.qkv_bias);
+  CHECK(!qwen2.qk_norm);
+  const auto qwen3 = read_llama_config(dir / "qwen3");
+  CHECK(qwen3.family == model_family::qwen3);
+  CHECK(qwen3.qk_norm);
+  CHECK(qwen3.head_dim == 48);
+  const auto mistral = read_llama_config(dir / "mistral");
+  CHECK(mistral.family == model_family::mistral);
+  CHECK(mistral.sliding_window == 0);
+  CHECK(mistral.num_kv_heads == 1);
+  const auto opt = read_llama_config(dir / "opt");
+  CHECK(opt.family == model_family::opt);
+  CHECK(opt.intermediate_size == 512);
+  CHECK(opt.tie_word_embeddings);
+  CHECK(!opt.post_layer_norm);
+  CHECK(opt.embed_dim() == 128);
+  const auto opt350 = read_llama_config(dir / "opt350");
+  CHECK(opt350.post_layer_norm);
+  CHECK(opt350.embed_dim() == 64);
+
+  const auto json_of = [&](const char* name) {
+    std::ifstream f(dir / name / "config.json");
+    return json::parse(f);
+  };
+  const json l3 = json_of("llama3"), q2 = json_of("qwen2"), q3 = json_of("qwen3"),
+             o = json_of("opt");
+  for (const json& j : {l3, q2, q3, o, json_of("mistral"), json_of("opt350")})
+    CHECK(config_error(j).empty());
+  CHECK_THAT(config_error(with(l3, "model_type", "gpt_neox")),
+             Contains("model_type 'gpt_neox' is not supported (supported: llama, mistral, qwen2, "
+                      "qwen3, opt)"));
+  CHECK_THAT(config_error(with(q2, "architectures", {"LlamaForCausalLM"})),
+             Contains("architectures [\"LlamaForCausalLM\"] is not supported for model_type "
+                      "'qwen2' (supported: [\"Qwen2ForCausalLM\"])"));
+  json yarn = l3;
+  yarn["rope_parameters"]["rope_type"] = "yarn";
+  CHECK_THAT(config_error(yarn), Contains("rope_parameters.rope_type \"yarn\" is not supported"));
+  json linear = l3;
+  linear["rope_parameters"] = {{"rope_type", "linear"}, {"factor", 2.0}, {"rope_theta", 1e4}};
+  CHECK(llama_config_from_json(linear, "c").rope_type == rope_scaling::linear);
+  CHECK_THAT(config_error(with(q2, "use_sliding_window", true)),
+             Contains("use_sliding_window = true is not supported"));
+  CHECK_THAT(config_error(with(q3, "layer_types", {"full_attention", "sliding_attention"})),
+             Contains("layer_types entry \"sliding_attention\" is not supported"));
+  CHECK_THAT(config_error(with(q3, "attention_bias", true)),
+             Contains("attention_bias = true is not supported"));
+  CHECK_THAT(config_error(with(o, "activation_function", "gelu")),
+             Contains("activation_function 'gelu' is not supported (supported: relu)"));
+  CHECK_THAT(config_error(with(o, "enable_bias", false)),
+             Contains("enable_bias = false is not supported"));
+  CHECK_THAT(config_error(with(o, "_remove_final_layer_norm", true)),
+             Contains("_remove_final_layer_norm = true is not supported"));
+  CHECK_THAT(config_error(with(o, "layer_norm_elementwise_affine", false)),
+             Contains("layer_norm_elementwise_affine = false is not supported"));
+  json no_ffn = o;
+  no_ffn.erase("ffn_dim");
+  CHECK_THAT(config_error(no_ffn), Contains("missing required key 'ffn_dim'"));
 }

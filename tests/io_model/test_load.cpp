@@ -265,3 +265,69 @@ TEST_CASE("load_llama: an Inf or NaN weight names the tensor, its file and the e
   CHECK_THAT(with("model.layers.0.post_attention_layernorm.weight", 7, -nan, "F32"),
              Contains("holds NaN at element 7"));
 }
+
+// Issue 13: integer weights are quantized once and held only as int_weights; FP weights that a
+// 16-bit type holds exactly (these F32 tensors are all multiples of 0.25 below 2048) are kept in
+// 2 bytes; the bytes held are counted as the bits_per_element / storage_bytes tests do.
+TEST_CASE("load_model: no FP32 copy of integer weights, FP weights kept narrow", "[load][memory]") {
+  using anda::model::load_model;
+  using anda::model::weight_precision;
+  temp_dir dir("memory");
+  write_tiny_model(dir.path(), tiny_config(), tiny_tensors());
+  // Stacked GeMMs per layer: q/k/v [16 + 8 + 8, 8], o [8, 16], gate/up [24, 8], down [8, 12].
+  const std::pair<int, int> shapes[] = {{32, 8}, {8, 16}, {24, 8}, {8, 12}};
+  std::size_t params = 0;
+  for (const auto& [n, k] : shapes) params += std::size_t(n * k);
+  params *= 2;  // layers
+  // Embeddings and head (F16-exact: 2 bytes each), 5 norms of 8 floats.
+  const std::size_t other = 2 * (16 * 8 * 2) + 5 * 8 * 4;
+
+  for (auto p : {weight_precision::int4, weight_precision::int4_asym, weight_precision::int8}) {
+    const auto m = load_model(dir.path(), p, 4);
+    const auto held = m.weight_bytes();
+    INFO(to_string(p));
+    CHECK(held.linear_float == 0);
+    std::size_t integer = 0;
+    for (const auto& [n, k] : shapes) {
+      auto w = anda::int_weights::quantize(Eigen::MatrixXf::Ones(n, k),
+                                           anda::model::to_weight_type(p), 4);
+      if (anda::kernels::selected_backend().prepare) (void)w.packed();
+      integer += w.storage_bytes();
+    }
+    CHECK(held.linear_integer == 2 * integer);
+    CHECK(held.other == other);
+  }
+  for (auto p : {weight_precision::fp32, weight_precision::fp16}) {
+    const auto held = load_model(dir.path(), p).weight_bytes();
+    CHECK(held.linear_float == 2 * params);
+    CHECK(held.linear_integer == 0);
+    CHECK(held.other == other);
+  }
+  // Values no 16-bit type holds stay FP32 (4 bytes).
+  auto ts = tiny_tensors();
+  ts["model.layers.0.mlp.down_proj.weight"] = {
+      "F32", {8, 12}, f32_bytes(std::vector<float>(96, 1.0f + 0x1p-20f))};
+  write_tiny_model(dir.path(), tiny_config(), ts);
+  CHECK(load_model(dir.path()).weight_bytes().linear_float == 2 * params + 2 * 96);
+}
+
+TEST_CASE("load_model: a checkpoint file that changes while mapped is a clear error",
+          "[load][mmap]") {
+  temp_dir dir("changed");
+  const auto cfg = tiny_config();
+  write_tiny_model(dir.path(), cfg, tiny_tensors());
+  const auto config = anda::io::read_llama_config(dir.path());
+  const anda::io::safetensors_checkpoint ckpt{dir.path()};
+  // Shortened after it was mapped: reading would fault past the new end; it is an error instead.
+  const auto file = dir / "model.safetensors";
+  std::filesystem::resize_file(file, std::filesystem::file_size(file) - 100);
+  std::string e;
+  try {
+    load_llama(ckpt, config);
+  } catch (const safetensors_error& x) {
+    e = x.what();
+  }
+  CHECK_THAT(e, Contains(file.string() + ": changed since it was opened"));
+  // A short file is refused when opened, before any tensor is read.
+  CHECK_THAT(load_error(dir.path()), Contains("extend past the data section"));
+}

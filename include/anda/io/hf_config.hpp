@@ -1,4 +1,6 @@
-// The Hugging Face config.json of a LLaMA-family causal LM, read into anda::model::llama_config.
+// The Hugging Face config.json of a decoder-only causal LM (LLaMA-1/2/3, Mistral, Qwen2, Qwen3,
+// OPT), read into anda::model::llama_config. This is the one config reader: `anda eval`, `anda
+// search` and `anda whatif --config` (read_hf_architecture) all go through it.
 //
 // config.json is a JSON object written by transformers, e.g.
 //   {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": 384,
@@ -6,32 +8,39 @@
 //    "intermediate_size": 1024, "hidden_act": "silu", "rms_norm_eps": 1e-05,
 //    "max_position_embeddings": 512, "vocab_size": 8192, "tie_word_embeddings": false,
 //    "rope_parameters": {"rope_theta": 10000.0, "rope_type": "default"}, "dtype": "float16"}
-// Two spellings exist: transformers >= 5 writes "dtype" and "rope_parameters.rope_theta", older
-// versions "torch_dtype" and a top-level "rope_theta"; both are read (if both appear they must
-// agree).
+// Two spellings exist: transformers >= 5 writes "dtype" and "rope_parameters", older versions
+// "torch_dtype", "rope_scaling" and a top-level "rope_theta"; both are read (if both appear they
+// must agree).
 //
-// Required (an error names the missing key): model_type, hidden_size, num_hidden_layers,
-// num_attention_heads, intermediate_size, vocab_size, max_position_embeddings, rms_norm_eps,
-// hidden_act, and the dtype under either spelling. Defaults are those LlamaConfig documents, used
-// only where a key is absent or null: num_key_value_heads = num_attention_heads (LLaMA-1 configs
-// predate GQA), head_dim = hidden_size / num_attention_heads, rope_theta = 10000 (LLaMA-1 configs
-// have none), tie_word_embeddings = false, no biases, no rope scaling.
+// The family comes from model_type (llama, mistral, qwen2, qwen3, opt); "architectures", when
+// present, must be that family's ...ForCausalLM class. Anything else is refused by name.
 //
-// Refused with an error, never approximated: a model_type other than llama/mistral, an
-// architecture other than LlamaForCausalLM/MistralForCausalLM, hidden_act other than silu, biases
-// (attention_bias/mlp_bias true), rope scaling of any kind (rope_scaling or a rope_type other than
-// "default", partial rotary factors), a Mistral sliding window shorter than the context,
-// quantization_config, and a dtype other than float16/bfloat16/float32.
+// LLaMA-like families. Required (an error names the missing key): hidden_size,
+// num_hidden_layers, num_attention_heads, intermediate_size, vocab_size, max_position_embeddings,
+// rms_norm_eps, hidden_act, and the dtype under either spelling. Defaults are those LlamaConfig
+// documents, used only where a key is absent or null: num_key_value_heads = num_attention_heads,
+// head_dim = hidden_size / num_attention_heads, rope_theta = 10000, tie_word_embeddings = false,
+// no biases, no rope scaling. Rope types: "default", "linear" (factor) and "llama3" (factor,
+// low_freq_factor, high_freq_factor, original_max_position_embeddings); any other is refused by
+// name. Qwen2 has q/k/v biases, Qwen3 per-head q/k RMSNorms. Mistral's sliding_window is kept and
+// checked against each window by the model (a window no longer than it is plain causal
+// attention).
 //
-// For cost models (`anda whatif --config`, `anda search`), `read_hf_architecture` gives the
-// shape of the network: a LLaMA/Mistral config goes through the very reader above (what `anda
-// eval` accepts, with the same errors), an OPT config through the same strict key checks
-// (model_type "opt"; hidden_size, num_hidden_layers, num_attention_heads, ffn_dim positive
-// integers that fit in int; hidden_size a multiple of num_attention_heads).
+// OPT: hidden_size, num_hidden_layers, num_attention_heads, ffn_dim, vocab_size,
+// max_position_embeddings, activation_function ("relu"), the dtype; do_layer_norm_before
+// (default true; false is opt-350m's post-LN), word_embed_proj_dim (default hidden_size),
+// tie_word_embeddings (default true).
+//
+// Refused with an error, never approximated: hidden_act other than silu (OPT: relu), LLaMA
+// attention_bias/mlp_bias, OPT enable_bias/layer_norm_elementwise_affine false or
+// _remove_final_layer_norm, other rope types, partial rotary factors, Qwen sliding windows
+// (use_sliding_window, layer_types other than full_attention), quantization_config, and a dtype
+// other than float16/bfloat16/float32.
 #pragma once
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
@@ -63,19 +72,42 @@ class hf_config_reader {
 
   model::llama_config read() const {
     if (!j_.is_object()) fail("the top level is not a JSON object");
-    const std::string type = string_key("model_type");
-    if (type != "llama" && type != "mistral")
-      fail("model_type '" + type + "' is not supported (supported: llama, mistral)");
-    if (present("architectures")) {
-      const auto& a = j_["architectures"];
-      if (!a.is_array() || a.size() != 1 || !a[0].is_string() ||
-          (a[0] != "LlamaForCausalLM" && a[0] != "MistralForCausalLM"))
-        fail("architectures " + a.dump() +
-             " is not supported (supported: [\"LlamaForCausalLM\"], [\"MistralForCausalLM\"])");
-    }
+    const model::model_family family = read_family();
     if (present("quantization_config"))
       fail("quantized checkpoints (quantization_config) are not supported");
+    model::llama_config c =
+        family == model::model_family::opt ? read_opt() : read_llama_like(family);
+    c.family = family;
+    c.dtype = dtype();
+    return c;
+  }
 
+ private:
+  // The family from model_type; architectures, when present, must name its causal-LM class.
+  model::model_family read_family() const {
+    static constexpr std::pair<model::model_family, const char*> classes[] = {
+        {model::model_family::llama, "LlamaForCausalLM"},
+        {model::model_family::mistral, "MistralForCausalLM"},
+        {model::model_family::qwen2, "Qwen2ForCausalLM"},
+        {model::model_family::qwen3, "Qwen3ForCausalLM"},
+        {model::model_family::opt, "OPTForCausalLM"}};
+    const std::string type = string_key("model_type");
+    for (const auto& [family, cls] : classes) {
+      if (type != model::to_string(family)) continue;
+      if (present("architectures")) {
+        const auto& a = j_["architectures"];
+        if (!a.is_array() || a.size() != 1 || !a[0].is_string() || a[0] != cls)
+          fail("architectures " + a.dump() + " is not supported for model_type '" + type +
+               "' (supported: [\"" + cls + "\"])");
+      }
+      return family;
+    }
+    fail("model_type '" + type +
+         "' is not supported (supported: llama, mistral, qwen2, qwen3, opt)");
+  }
+
+  // LLaMA-1/2/3, Mistral, Qwen2, Qwen3: RMSNorm, RoPE, SwiGLU, optional GQA.
+  model::llama_config read_llama_like(model::model_family family) const {
     model::llama_config c;
     c.hidden_size = positive_int("hidden_size");
     c.num_layers = positive_int("num_hidden_layers");
@@ -103,39 +135,67 @@ class hf_config_reader {
     c.rms_norm_eps = positive_float("rms_norm_eps");
     const std::string act = string_key("hidden_act");
     if (act != "silu") fail("hidden_act '" + act + "' is not supported (supported: silu)");
+    // Qwen2's q/k/v always carry biases (and o_proj none); elsewhere a bias is refused.
     for (const char* k : {"attention_bias", "mlp_bias"})
       if (boolean(k, false)) fail(std::string(k) + " = true is not supported (no biases)");
+    c.qkv_bias = family == model::model_family::qwen2;
+    c.qk_norm = family == model::model_family::qwen3;
     c.tie_word_embeddings = boolean("tie_word_embeddings", false);
-    c.rope_theta = rope_theta();
-    c.dtype = dtype();
+    read_rope(c);
 
-    if (type == "mistral" && present("sliding_window")) {
+    if (family == model::model_family::mistral && present("sliding_window")) {
+      // Kept, and checked against each window by the model: a window no longer than it is
+      // plain causal attention.
       const auto& w = j_["sliding_window"];
-      const bool full = w.is_number_unsigned()
-                            ? w.get<std::uint64_t>() >= std::uint64_t(c.max_positions)
-                            : w.is_number_integer() && w.get<std::int64_t>() >= c.max_positions;
-      if (!full)
-        fail("sliding_window " + w.dump() +
-             " is not supported (only null or >= max_position_embeddings, i.e. full attention)");
+      if (!w.is_number_integer() || w.get<std::int64_t>() < 1)
+        fail("'sliding_window' must be a positive integer or null, got " + w.dump());
+      c.sliding_window =
+          int(std::min<std::int64_t>(w.get<std::int64_t>(), std::numeric_limits<int>::max()));
+    }
+    if (family == model::model_family::qwen2 || family == model::model_family::qwen3) {
+      if (boolean("use_sliding_window", false))
+        fail("use_sliding_window = true is not supported (sliding-window attention)");
+      if (present("layer_types")) {
+        const auto& t = j_["layer_types"];
+        if (!t.is_array()) fail("'layer_types' must be an array, got " + t.dump());
+        for (const auto& v : t)
+          if (v != "full_attention")
+            fail("layer_types entry " + v.dump() + " is not supported (only \"full_attention\")");
+      }
     }
     return c;
   }
 
-  // An OPT config: the architecture fields only (nothing of it is loaded or run).
-  void read_opt(int& hidden, int& layers, int& heads, int& ffn) const {
-    if (!j_.is_object()) fail("the top level is not a JSON object");
-    const std::string type = string_key("model_type");
-    if (type != "opt") fail("model_type '" + type + "' is not opt");
-    hidden = positive_int("hidden_size");
-    layers = positive_int("num_hidden_layers");
-    heads = positive_int("num_attention_heads");
-    ffn = positive_int("ffn_dim");
-    if (hidden % heads != 0)
-      fail("hidden_size (" + std::to_string(hidden) +
-           ") is not a multiple of num_attention_heads (" + std::to_string(heads) + ")");
+  // OPT (OPTForCausalLM): learned positions, LayerNorm with biases, ReLU MLP, biases everywhere.
+  model::llama_config read_opt() const {
+    model::llama_config c;
+    c.hidden_size = positive_int("hidden_size");
+    c.num_layers = positive_int("num_hidden_layers");
+    c.num_heads = positive_int("num_attention_heads");
+    c.intermediate_size = positive_int("ffn_dim");
+    c.vocab_size = positive_int("vocab_size");
+    c.max_positions = positive_int("max_position_embeddings");
+    if (c.hidden_size % c.num_heads != 0)
+      fail("hidden_size (" + std::to_string(c.hidden_size) +
+           ") is not a multiple of num_attention_heads (" + std::to_string(c.num_heads) + ")");
+    c.num_kv_heads = c.num_heads;
+    c.head_dim = c.hidden_size / c.num_heads;
+    const std::string act = string_key("activation_function");
+    if (act != "relu") fail("activation_function '" + act + "' is not supported (supported: relu)");
+    if (!boolean("enable_bias", true)) fail("enable_bias = false is not supported");
+    if (!boolean("layer_norm_elementwise_affine", true))
+      fail("layer_norm_elementwise_affine = false is not supported");
+    if (boolean("_remove_final_layer_norm", false))
+      fail("_remove_final_layer_norm = true is not supported");
+    c.post_layer_norm = !boolean("do_layer_norm_before", true);
+    c.word_embed_dim =
+        present("word_embed_proj_dim") ? positive_int("word_embed_proj_dim") : c.hidden_size;
+    c.tie_word_embeddings = boolean("tie_word_embeddings", true);
+    c.rms_norm_eps = 1e-5f;  // nn.LayerNorm's default, which OPT uses
+    c.qkv_bias = true;
+    return c;
   }
 
- private:
   [[noreturn]] void fail(const std::string& what) const {
     throw hf_config_error(name_ + ": " + what);
   }
@@ -178,47 +238,83 @@ class hf_config_reader {
     return v.get<bool>();
   }
 
-  float rope_theta() const {
-    if (present("rope_scaling")) {
-      const auto& s = j_["rope_scaling"];
-      const bool is_default = s.is_object() && s.size() == 1 &&
-                              ((s.contains("rope_type") && s["rope_type"] == "default") ||
-                               (s.contains("type") && s["type"] == "default"));
-      if (!is_default) fail("rope_scaling " + s.dump() + " is not supported (only plain RoPE)");
-    }
+  // rope_theta and the rope scaling, from rope_parameters (transformers >= 5), rope_scaling and
+  // a top-level rope_theta (older); where two give the same quantity they must agree.
+  void read_rope(model::llama_config& c) const {
     if (present("partial_rotary_factor") && j_["partial_rotary_factor"] != 1.0)
       fail("partial_rotary_factor " + j_["partial_rotary_factor"].dump() + " is not supported");
     double theta = 0;
-    bool have = false;
-    if (present("rope_parameters")) {
-      const auto& p = j_["rope_parameters"];
-      if (!p.is_object()) fail("'rope_parameters' must be an object, got " + p.dump());
-      for (const auto& [k, v] : p.items()) {
-        if (k == "rope_theta") {
-          if (!finite_positive(v)) fail("rope_parameters.rope_theta must be a positive number");
-          theta = v.get<double>();
-          have = true;
-        } else if (k == "rope_type") {
-          if (v != "default")
-            fail("rope_parameters.rope_type " + v.dump() +
-                 " is not supported (only \"default\": plain RoPE)");
-        } else if (k == "partial_rotary_factor") {
-          if (v != 1.0)
-            fail("rope_parameters.partial_rotary_factor " + v.dump() + " is not supported");
-        } else {
-          fail("rope_parameters." + k + " is not supported (only rope_theta and rope_type)");
+    bool have_theta = false, have_type = false;
+    for (const char* key : {"rope_parameters", "rope_scaling"}) {
+      if (!present(key)) continue;
+      const auto& p = j_[key];
+      const std::string k = key;
+      if (!p.is_object()) fail("'" + k + "' must be an object, got " + p.dump());
+      // The type first: it decides which other keys belong.
+      std::string type = "default";
+      for (const char* t : {"rope_type", "type"})
+        if (p.contains(t)) {
+          if (!p[t].is_string()) fail(k + "." + t + " must be a string, got " + p[t].dump());
+          type = p[t].get<std::string>();
         }
+      model::rope_scaling scaling = model::rope_scaling::none;
+      if (type == "linear") {
+        scaling = model::rope_scaling::linear;
+      } else if (type == "llama3") {
+        scaling = model::rope_scaling::llama3;
+      } else if (type != "default") {
+        fail(k + ".rope_type " + nlohmann::json(type).dump() +
+             " is not supported (supported: \"default\", \"linear\", \"llama3\")");
+      }
+      if (have_type && scaling != c.rope_type)
+        fail("rope_parameters and rope_scaling give different rope types");
+      have_type = have_type || scaling != model::rope_scaling::none;
+      c.rope_type = scaling;
+      auto number = [&](const char* name) {
+        if (!p.contains(name) || !finite_positive(p[name]))
+          fail(k + "." + name + " must be a positive number (rope_type \"" + type + "\")");
+        return static_cast<float>(p[name].get<double>());
+      };
+      for (const auto& [name, v] : p.items()) {
+        const bool scaled = scaling != model::rope_scaling::none;
+        const bool llama3 = scaling == model::rope_scaling::llama3;
+        if (name == "rope_type" || name == "type") continue;
+        if (name == "rope_theta") {
+          if (!finite_positive(v)) fail(k + ".rope_theta must be a positive number");
+          theta = v.get<double>();
+          have_theta = true;
+        } else if (name == "partial_rotary_factor") {
+          if (v != 1.0) fail(k + ".partial_rotary_factor " + v.dump() + " is not supported");
+        } else if (!(scaled && name == "factor") &&
+                   !(llama3 && (name == "low_freq_factor" || name == "high_freq_factor" ||
+                                name == "original_max_position_embeddings"))) {
+          fail(k + "." + name + " is not supported with rope_type \"" + type + "\"");
+        }
+      }
+      if (scaling != model::rope_scaling::none) c.rope_factor = number("factor");
+      if (scaling == model::rope_scaling::llama3) {
+        c.rope_low_freq_factor = number("low_freq_factor");
+        c.rope_high_freq_factor = number("high_freq_factor");
+        if (!(c.rope_high_freq_factor > c.rope_low_freq_factor))
+          fail(k + ".high_freq_factor must be above low_freq_factor");
+        const auto& o = p.contains("original_max_position_embeddings")
+                            ? p["original_max_position_embeddings"]
+                            : nlohmann::json();
+        if (!o.is_number_integer() || o.get<std::int64_t>() < 1 ||
+            o.get<std::int64_t>() > std::numeric_limits<int>::max())
+          fail(k + ".original_max_position_embeddings must be a positive integer, got " + o.dump());
+        c.rope_original_max_positions = int(o.get<std::int64_t>());
       }
     }
     if (present("rope_theta")) {
       const auto& v = j_["rope_theta"];
       if (!finite_positive(v)) fail("'rope_theta' must be a positive number, got " + v.dump());
-      if (have && v.get<double>() != theta)
+      if (have_theta && v.get<double>() != theta)
         fail("rope_theta " + v.dump() + " disagrees with rope_parameters.rope_theta");
       theta = v.get<double>();
-      have = true;
+      have_theta = true;
     }
-    return have ? static_cast<float>(theta) : 10000.0f;
+    c.rope_theta = have_theta ? static_cast<float>(theta) : 10000.0f;
   }
 
   std::string dtype() const {
@@ -288,7 +384,9 @@ inline model::llama_config read_llama_config(const std::filesystem::path& path) 
   return parse_llama_config(std::string_view{text}, name);
 }
 
-// The shape of a decoder-only transformer, for cost models (see the top of this file).
+// The shape of a decoder-only transformer, for cost models (see the top of this file): what
+// the model runs, read by the reader above. kind::llama covers every gated-MLP family (LLaMA,
+// Mistral, Qwen2, Qwen3: gate and up are one GeMM of 2 x intermediate_size outputs).
 struct hf_architecture {
   enum class kind { llama, opt };
   kind family = kind::llama;
@@ -296,22 +394,9 @@ struct hf_architecture {
   int intermediate_size = 0;  // LLaMA intermediate_size, OPT ffn_dim
 };
 
-// From a parsed config.json; `name` is used in error messages.
-inline hf_architecture hf_architecture_from_json(const nlohmann::json& j, const std::string& name) {
+inline hf_architecture architecture_of(const model::llama_config& c) {
   hf_architecture a;
-  if (j.is_object() && j.contains("model_type") && j["model_type"].is_string() &&
-      j["model_type"] != "llama" && j["model_type"] != "mistral" && j["model_type"] != "opt")
-    throw hf_config_error(name + ": model_type '" + j["model_type"].get<std::string>() +
-                          "' is not supported (supported: llama, mistral, opt)");
-  if (j.is_object() && j.contains("model_type") && j["model_type"] == "opt") {
-    a.family = hf_architecture::kind::opt;
-    detail::hf_config_reader{j, name}.read_opt(a.hidden_size, a.num_layers, a.num_heads,
-                                               a.intermediate_size);
-    a.num_kv_heads = a.num_heads;
-    a.head_dim = a.hidden_size / a.num_heads;
-    return a;
-  }
-  const model::llama_config c = llama_config_from_json(j, name);
+  a.family = c.is_opt() ? hf_architecture::kind::opt : hf_architecture::kind::llama;
   a.hidden_size = c.hidden_size;
   a.num_layers = c.num_layers;
   a.num_heads = c.num_heads;
@@ -319,6 +404,11 @@ inline hf_architecture hf_architecture_from_json(const nlohmann::json& j, const 
   a.head_dim = c.head_dim;
   a.intermediate_size = c.intermediate_size;
   return a;
+}
+
+// From a parsed config.json; `name` is used in error messages.
+inline hf_architecture hf_architecture_from_json(const nlohmann::json& j, const std::string& name) {
+  return architecture_of(llama_config_from_json(j, name));
 }
 
 // Reads `path`: a config.json file, or a directory holding one.

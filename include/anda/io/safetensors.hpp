@@ -44,6 +44,7 @@
 
 #include "anda/format/error.hpp"
 #include "anda/format/fp16.hpp"
+#include "anda/io/mapped_file.hpp"
 #include "anda/io/read_file.hpp"
 
 namespace anda::io {
@@ -97,8 +98,8 @@ namespace detail {
 // The header's byte limit of the reference implementation; a larger one is refused, not read.
 // model.safetensors.index.json is held to the same limit.
 inline constexpr std::uint64_t safetensors_max_header = 100'000'000;
-// The largest safetensors file read into memory (256 GiB): a bound against a runaway read, far
-// above any shard (the whole file must also fit in memory).
+// The largest safetensors file mapped (256 GiB): a bound against a runaway file, far above any
+// shard.
 inline constexpr std::uintmax_t safetensors_max_file = std::uintmax_t{1} << 38;
 
 struct safetensors_entry {
@@ -182,37 +183,6 @@ inline std::size_t json_size(const nlohmann::json& v, const std::string& what) {
   return static_cast<std::size_t>(u);
 }
 
-// A safetensors file: a regular file of at most safetensors_max_file bytes whose header length
-// (the first 8 bytes) is checked against the file and the header limit before the rest is read.
-inline std::vector<std::uint8_t> read_safetensors_bytes(const std::filesystem::path& path) {
-  const auto size = checked_file_size(path, safetensors_max_file, "a safetensors file");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw safetensors_error(path.string() + ": cannot open for reading");
-  std::vector<std::uint8_t> bytes(static_cast<std::size_t>(std::min<std::uintmax_t>(size, 8)));
-  in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-  if (static_cast<std::size_t>(in.gcount()) != bytes.size())
-    throw safetensors_error(path.string() + ": read error");
-  if (size >= 8) {
-    std::uint64_t n = 0;
-    for (std::size_t i = 0; i < 8; ++i) n |= std::uint64_t{bytes[i]} << (8 * i);
-    // The same checks as safetensors_file::parse, before the header is read.
-    if (n > size - 8)
-      throw safetensors_error(path.string() + ": header length " + std::to_string(n) +
-                              " exceeds the file (" + std::to_string(size - 8) +
-                              " bytes after the length field)");
-    if (n > safetensors_max_header)
-      throw safetensors_error(path.string() + ": header length " + std::to_string(n) +
-                              " exceeds the limit of " + std::to_string(safetensors_max_header) +
-                              " bytes");
-    bytes.resize(static_cast<std::size_t>(size));
-    in.read(reinterpret_cast<char*>(bytes.data() + 8), static_cast<std::streamsize>(size - 8));
-    if (static_cast<std::uintmax_t>(in.gcount()) != size - 8)
-      throw safetensors_error(path.string() +
-                              ": read error (file shorter than its size, or changing)");
-  }
-  return bytes;
-}
-
 // Decodes n little-endian elements of `d` from possibly unaligned bytes.
 inline void decode_elements(safetensors_dtype d, const std::uint8_t* src, std::size_t n,
                             float* dst) {
@@ -231,14 +201,26 @@ inline void decode_elements(safetensors_dtype d, const std::uint8_t* src, std::s
 
 }  // namespace detail
 
-// A parsed safetensors file held in memory (our checkpoints are tens of MB; reading beats
-// mapping for simplicity and portability). Copies and moves are safe: views are computed on
-// demand from offsets.
+// A parsed safetensors file: mapped read-only (read(): pages are touched only when a tensor is
+// converted, and can be given back after, see release) or an image in memory (parse()). Every
+// offset is checked against the file's size before a byte of data is touched; a mapped file that
+// changed since it was opened is an error when a tensor is read (mapped_file.hpp). Copies and
+// moves are safe: views are computed on demand from offsets, copies share the mapping.
 class safetensors_file {
  public:
-  // Reads and checks `path`.
+  // Maps and checks `path`.
   static safetensors_file read(const std::filesystem::path& path) {
-    return parse(detail::read_safetensors_bytes(path), path.string());
+    detail::checked_file_size(path, detail::safetensors_max_file, "a safetensors file");
+    safetensors_file f;
+    f.name_ = path.string();
+    try {
+      f.map_ = std::make_shared<const mapped_file>(path, detail::safetensors_max_file,
+                                                   "a safetensors file");
+    } catch (const file_error& e) {
+      throw safetensors_error(e.what());
+    }
+    f.check();
+    return f;
   }
 
   // Checks a whole file image; `name` is used in error messages.
@@ -267,7 +249,25 @@ class safetensors_file {
     if (it == entries_.end()) throw safetensors_error(name_ + ": no tensor '" + tensor_name + "'");
     const auto& e = it->second;
     return {it->first, e.dtype, e.shape,
-            std::span<const std::uint8_t>(bytes_).subspan(data_start_ + e.begin, e.end - e.begin)};
+            all_bytes().subspan(data_start_ + e.begin, e.end - e.begin)};
+  }
+
+  // Before reading a tensor's bytes: an error if the mapped file changed since it was opened.
+  void check_unchanged() const {
+    if (!map_) return;
+    try {
+      map_->check_unchanged();
+    } catch (const file_error& e) {
+      throw safetensors_error(e.what());
+    }
+  }
+
+  // Gives the memory pages of a tensor's bytes back once it has been converted (mapped files;
+  // nothing for an image in memory). Reading the tensor again is still valid.
+  void release(const std::string& tensor_name) const {
+    const auto it = entries_.find(tensor_name);
+    if (map_ && it != entries_.end())
+      map_->release(data_start_ + it->second.begin, it->second.end - it->second.begin);
   }
 
   // The tensor's elements as float in C order, after checking its shape is `expected`.
@@ -277,6 +277,7 @@ class safetensors_file {
     if (!std::ranges::equal(t.shape, expected))
       throw safetensors_error(name_ + ": tensor '" + tensor_name + "' has shape " +
                               shape_string(t.shape) + ", expected " + shape_string(expected));
+    check_unchanged();
     std::vector<float> out(t.size());
     detail::decode_elements(t.dtype, t.bytes.data(), out.size(), out.data());
     return out;
@@ -304,21 +305,26 @@ class safetensors_file {
     throw safetensors_error(name_ + ": " + what);
   }
 
+  std::span<const std::uint8_t> all_bytes() const {
+    return map_ ? map_->bytes() : std::span<const std::uint8_t>(bytes_);
+  }
+
   void check() {
-    const std::size_t file_size = bytes_.size();
+    const auto bytes = all_bytes();
+    const std::size_t file_size = bytes.size();
     if (file_size < 8)
       fail("truncated: " + std::to_string(file_size) + " bytes, too short for the header length");
     std::uint64_t n = 0;
-    for (int i = 0; i < 8; ++i) n |= std::uint64_t{bytes_[static_cast<std::size_t>(i)]} << (8 * i);
+    for (int i = 0; i < 8; ++i) n |= std::uint64_t{bytes[static_cast<std::size_t>(i)]} << (8 * i);
     if (n > file_size - 8)
       fail("header length " + std::to_string(n) + " exceeds the file (" +
            std::to_string(file_size - 8) + " bytes after the length field)");
     if (n > detail::safetensors_max_header)
       fail("header length " + std::to_string(n) + " exceeds the limit of " +
            std::to_string(detail::safetensors_max_header) + " bytes");
-    if (n < 2 || bytes_[8] != '{') fail("the header is not a JSON object (must start with '{')");
+    if (n < 2 || bytes[8] != '{') fail("the header is not a JSON object (must start with '{')");
     data_start_ = 8 + static_cast<std::size_t>(n);
-    const std::string_view text{reinterpret_cast<const char*>(bytes_.data()) + 8,
+    const std::string_view text{reinterpret_cast<const char*>(bytes.data()) + 8,
                                 static_cast<std::size_t>(n)};
     const nlohmann::json header = detail::parse_json_strictly(text, name_ + ": header", 3);
     if (!header.is_object()) fail("the header is not a JSON object");
@@ -402,7 +408,7 @@ class safetensors_file {
     if (e.begin > e.end)
       throw safetensors_error(where + ": data_offsets [" + std::to_string(e.begin) + ", " +
                               std::to_string(e.end) + "] end before they begin");
-    const std::size_t data_size = bytes_.size() - data_start_;
+    const std::size_t data_size = all_bytes().size() - data_start_;
     if (e.end > data_size)
       throw safetensors_error(where + ": data_offsets [" + std::to_string(e.begin) + ", " +
                               std::to_string(e.end) + "] extend past the data section (" +
@@ -419,7 +425,8 @@ class safetensors_file {
   }
 
   std::string name_;
-  std::vector<std::uint8_t> bytes_;
+  std::vector<std::uint8_t> bytes_;         // parse(): the image
+  std::shared_ptr<const mapped_file> map_;  // read(): the mapping
   std::size_t data_start_ = 0;
   std::map<std::string, detail::safetensors_entry> entries_;
   std::map<std::string, std::string> metadata_;
@@ -472,6 +479,8 @@ class safetensors_checkpoint {
   Eigen::VectorXf to_vector(const std::string& name, std::size_t n) const {
     return file_of(name).to_vector(name, n);
   }
+  // Gives the mapped pages of `name` back (safetensors_file::release).
+  void release(const std::string& name) const { file_of(name).release(name); }
 
  private:
   void read_index(const std::filesystem::path& path) {
