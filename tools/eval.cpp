@@ -32,7 +32,8 @@ struct eval_options {
   std::string model_dir, tokens_file, text_file;
   std::size_t windows = 0;
   std::size_t window_len = 256;
-  std::string modules;  // "7,6,6,6": Anda activations
+  std::size_t stride = 0;  // 0: non-overlapping windows
+  std::string modules;     // "7,6,6,6": Anda activations
   std::string activations = "fp32";
   int group = 64;
   std::string rounding_name = "truncate";
@@ -121,11 +122,17 @@ int run_eval(eval_options o, bool activations_given, bool anda_given, bool weigh
                                                ? model::read_tokens(o.tokens_file)
                                                : tokenize_text_file(o.model_dir, o.text_file);
   const std::string& source = o.text_file.empty() ? o.tokens_file : o.text_file;
-  const std::size_t available = tokens.size() / o.window_len;
+  if (o.stride > o.window_len)
+    throw std::invalid_argument("--stride " + std::to_string(o.stride) +
+                                " exceeds the window length " + std::to_string(o.window_len));
+  const std::size_t step = o.stride ? o.stride : o.window_len;
+  const std::size_t available =
+      tokens.size() < o.window_len ? 0 : (tokens.size() - o.window_len) / step + 1;
   if (available == 0 || o.windows > available)
     throw std::invalid_argument(source + " holds " + std::to_string(tokens.size()) +
                                 " tokens: " + std::to_string(available) + " whole window(s) of " +
-                                std::to_string(o.window_len) + ", " +
+                                std::to_string(o.window_len) +
+                                (o.stride ? " at stride " + std::to_string(o.stride) : "") + ", " +
                                 std::to_string(std::max<std::size_t>(o.windows, 1)) + " asked");
   // One layer at a time from the mapped checkpoint: memory peaks near the model, not the
   // checkpoint in FP32.
@@ -135,6 +142,7 @@ int run_eval(eval_options o, bool activations_given, bool anda_given, bool weigh
   model::perplexity_options popt;
   popt.windows = o.windows;
   popt.window_len = o.window_len;
+  popt.stride = o.stride;
   popt.threads = threads;
   if (line.on())
     popt.progress = [&](std::size_t done, std::size_t total) {
@@ -155,6 +163,7 @@ int run_eval(eval_options o, bool activations_given, bool anda_given, bool weigh
     j["mean_nll"] = r.mean_nll;
     j["windows"] = r.windows;
     j["window_len"] = o.window_len;
+    j["stride"] = o.stride ? o.stride : o.window_len;
     j["tokens"] = r.tokens;
     j["predictions"] = r.predictions;
     j["seconds"] = r.seconds;
@@ -184,8 +193,9 @@ int run_eval(eval_options o, bool activations_given, bool anda_given, bool weigh
     std::printf(
         "weights      %s%s\n", std::string(model::to_string(*weights)).c_str(),
         model::is_integer(*weights) ? (" (g" + std::to_string(o.weight_group) + ")").c_str() : "");
-    std::printf("windows      %zu x %zu tokens (%zu tokens, %zu predictions)\n", r.windows,
-                o.window_len, r.tokens, r.predictions);
+    std::printf("windows      %zu x %zu tokens%s (%zu tokens, %zu predictions)\n", r.windows,
+                o.window_len, o.stride ? (" at stride " + std::to_string(o.stride)).c_str() : "",
+                r.tokens, r.predictions);
     std::printf("mean NLL     %.6f\n", r.mean_nll);
     std::printf("perplexity   %.4f\n", r.perplexity);
     std::fprintf(stderr, "peak resident memory %.2f GB\n", double(peak_rss_bytes()) / 1e9);
@@ -214,6 +224,10 @@ command add_eval(CLI::App& parent) {
       app->add_option("--window-len", o->window_len,
                       "tokens per window (default 256; with --text the model's context, <= 2048)")
           ->check(count_range(2, 1 << 20));
+  app->add_option("--stride", o->stride,
+                  "a sliding window: each window after the first starts this many tokens later "
+                  "and scores only its last `stride` tokens (default: non-overlapping windows)")
+      ->check(count_range(1, 1 << 20));
   app->add_option("--modules", o->modules, "Anda mantissa lengths M_qkv,M_o,M_u,M_d, e.g. 7,6,6,6");
   auto* activations =
       app->add_option("--activations", o->activations,

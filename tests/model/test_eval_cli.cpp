@@ -66,6 +66,28 @@ TEST_CASE("anda eval --json: FP32 window 0 reproduces the reference NLL", "[eval
   CHECK(j["perplexity"].get<double>() == Approx(std::exp(j["mean_nll"].get<double>())));
 }
 
+TEST_CASE("anda eval --stride: a sliding window", "[eval][cli]") {
+  const std::string common = "--model " + model + " --tokens " + eval_tokens +
+                             " --window-len 64 --threads 1 --json --windows 3";
+  const result slide = run(common + " --stride 16");
+  const result plain = run(common);
+  INFO(slide.output << plain.output);
+  REQUIRE(slide.status == 0);
+  REQUIRE(plain.status == 0);
+  const auto s = nlohmann::json::parse(slide.output), p = nlohmann::json::parse(plain.output);
+  CHECK(s["stride"] == 16);
+  CHECK(p["stride"] == 64);
+  CHECK(s["predictions"] == 63 + 2 * 16);
+  CHECK(s["window_nll"][0] == p["window_nll"][0]);  // the first window scores all of its tokens
+  // The mean over every scored prediction, from the window means.
+  const double mean = (63 * s["window_nll"][0].get<double>() +
+                       16 * (s["window_nll"][1].get<double>() + s["window_nll"][2].get<double>())) /
+                      (63 + 32);
+  CHECK(s["mean_nll"].get<double>() == Approx(mean).epsilon(1e-12));
+  check_error("--model " + model + " --tokens " + eval_tokens + " --window-len 64 --stride 65",
+              "--stride 65 exceeds the window length 64");
+}
+
 TEST_CASE("anda eval: Anda tuple with INT4 weights, text and JSON", "[eval][cli]") {
   const std::string common = "--model " + model + " --tokens " + eval_tokens + " --windows 1";
   const result j = run(common + " --modules 7,6,6,6 --group 64 --weights int4 --json");

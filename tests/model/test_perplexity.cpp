@@ -56,6 +56,53 @@ TEST_CASE("windows are fed alone and predict their tokens 1..L-1", "[perplexity]
   CHECK(two.window_nll[1] == r.window_nll[1]);
 }
 
+TEST_CASE("a sliding window scores each later window's last `stride` tokens", "[perplexity]") {
+  const llama_model m{random_weights(32, 4, 2, 8, 64, 70, 2, false, 31)};
+  const std::size_t L = 16, S = 6;
+  const auto tokens = random_tokens(L + 3 * S + 4, 70, 2);  // 4 windows; 4 tokens never used
+  perplexity_options o;
+  o.window_len = L;
+  o.stride = S;
+  const perplexity_result r = evaluate_perplexity(m, tokens, activation_precision::fp32(), o);
+  REQUIRE(r.windows == 4);
+  CHECK(r.tokens == 4 * L);
+  CHECK(r.predictions == (L - 1) + 3 * S);
+  // Straight from each window's full logits, in double: window i starts at i * S; the first
+  // scores targets 1..L-1, later ones targets L-S..L-1 (predicted by rows L-S-1..L-2).
+  double total = 0;
+  for (std::size_t i = 0; i < 4; ++i) {
+    const auto w = std::span(tokens).subspan(i * S, L);
+    const Eigen::MatrixXf logits = m.logits(w);
+    const std::size_t first = i == 0 ? 0 : L - S - 1;
+    double sum = 0;
+    for (std::size_t t = first; t + 1 < L; ++t) {
+      double z = 0;
+      for (Eigen::Index v = 0; v < logits.cols(); ++v)
+        z += std::exp(double(logits(Eigen::Index(t), v)));
+      sum += std::log(z) - logits(Eigen::Index(t), w[t + 1]);
+    }
+    CHECK(r.window_nll[i] == Approx(sum / double(L - 1 - first)).epsilon(1e-6));
+    total += sum;
+  }
+  CHECK(r.mean_nll == Approx(total / double(r.predictions)).epsilon(1e-6));
+  // stride = L is the non-overlapping convention, bit for bit.
+  o.stride = L;
+  const perplexity_result same = evaluate_perplexity(m, tokens, activation_precision::fp32(), o);
+  o.stride = 0;
+  const perplexity_result plain = evaluate_perplexity(m, tokens, activation_precision::fp32(), o);
+  CHECK(same.mean_nll == plain.mean_nll);
+  CHECK(same.window_nll == plain.window_nll);
+  // Too few tokens for the windows asked, and a stride longer than the window.
+  o.stride = S;
+  o.windows = 5;
+  CHECK_THROWS_WITH(evaluate_perplexity(m, tokens, activation_precision::fp32(), o),
+                    Catch::Contains("5 window(s) of 16 tokens at stride 6 need 40 tokens"));
+  o.windows = 0;
+  o.stride = L + 1;
+  CHECK_THROWS_WITH(evaluate_perplexity(m, tokens, activation_precision::fp32(), o),
+                    Catch::Contains("stride must not exceed the window length"));
+}
+
 TEST_CASE("quantized perplexity is identical for any thread count", "[perplexity]") {
   const llama_model m{random_weights(64, 4, 2, 16, 128, 90, 2, false, 37), weight_precision::int4};
   const auto tokens = random_tokens(7 * 32, 90, 2);

@@ -3,6 +3,11 @@
 // tokens 1..L-1, so each window contributes L - 1 negative log-likelihoods. mean_nll is the mean
 // over all windows x (L - 1) predictions and perplexity = exp(mean_nll).
 //
+// With a stride S < L (a sliding window, as Hugging Face's perplexity recipe): window i is
+// tokens[i * S, i * S + L); the first scores its tokens 1..L-1, every later one only its last S
+// tokens (those the previous window did not reach), each then predicted from at least L - S
+// tokens of context. mean_nll is the mean over all these predictions.
+//
 // Windows run in parallel on `threads` std::threads, one window per thread at a time, each on a
 // single core; per-window NLLs are summed in window order, so the numbers are identical for any
 // thread count.
@@ -35,6 +40,7 @@ namespace anda::model {
 struct perplexity_options {
   std::size_t windows = 0;  // 0: every whole window in the stream
   std::size_t window_len = 256;
+  std::size_t stride = 0;  // 0 or window_len: non-overlapping windows; 1..window_len - 1: sliding
   int threads = 1;
   // The memory the concurrent windows may need, in bytes; 0: this machine's physical memory.
   // Checked up front (llama_model::window_bytes): too long a window is an error saying how much
@@ -51,7 +57,7 @@ struct perplexity_result {
   std::vector<double> window_nll;  // mean NLL of each window, in window order
   std::size_t windows = 0;
   std::size_t tokens = 0;       // tokens fed: windows x window_len
-  std::size_t predictions = 0;  // windows x (window_len - 1)
+  std::size_t predictions = 0;  // window_len - 1, plus stride (or window_len - 1) per later window
   double seconds = 0;           // wall time of the evaluation
   double tokens_per_second() const { return seconds > 0 ? double(tokens) / seconds : 0; }
 };
@@ -86,20 +92,26 @@ inline perplexity_result evaluate_perplexity(const llama_model& model,
   const std::size_t L = opt.window_len;
   if (L < 2) throw error("perplexity: the window length must be at least 2");
   if (opt.threads < 1) throw error("perplexity: threads must be at least 1");
-  const std::size_t available = tokens.size() / L;
+  const std::size_t S = opt.stride ? opt.stride : L;
+  if (S > L) throw error("perplexity: the stride must not exceed the window length");
+  // Window i is tokens[i * S, i * S + L); the windows that fit whole in the stream.
+  const std::size_t available = tokens.size() < L ? 0 : (tokens.size() - L) / S + 1;
   const std::size_t W = opt.windows ? opt.windows : available;
   if (W == 0 || W > available) {
     const std::size_t w = W ? W : 1;
-    const bool wraps = w > std::numeric_limits<std::size_t>::max() / L;
+    const bool wraps = w - 1 > (std::numeric_limits<std::size_t>::max() - L) / S;
     throw error("perplexity: " + std::to_string(w) + " window(s) of " + std::to_string(L) +
-                " tokens need " + (wraps ? std::string("more than 2^64") : std::to_string(w * L)) +
+                " tokens" + (S < L ? " at stride " + std::to_string(S) : std::string()) + " need " +
+                (wraps ? std::string("more than 2^64") : std::to_string((w - 1) * S + L)) +
                 " tokens, the stream has " + std::to_string(tokens.size()));
   }
+  // Predictions scored by window i > 0: its last S tokens (all but its first when S = L).
+  const std::size_t later = std::min(S, L - 1);
   const int max_positions = model.config().max_positions;
   if (max_positions > 0 && L > std::size_t(max_positions))
     throw error("perplexity: a window of " + std::to_string(L) +
                 " tokens exceeds max_position_embeddings = " + std::to_string(max_positions));
-  check_tokens(tokens.first(W * L), model.config().vocab_size, "perplexity");
+  check_tokens(tokens.first((W - 1) * S + L), model.config().vocab_size, "perplexity");
   const std::size_t concurrent = std::min<std::size_t>(std::size_t(opt.threads), W);
   try {
     model.check_window_memory(L, concurrent, opt.max_memory_bytes);
@@ -119,10 +131,14 @@ inline perplexity_result evaluate_perplexity(const llama_model& model,
       const std::size_t i = next.fetch_add(1);
       if (i >= W || failed) return;
       try {
-        const auto window = tokens.subspan(i * L, L);
-        // The last position predicts nothing: the head runs on positions 0..L-2 only.
+        const auto window = tokens.subspan(i * S, L);
+        // Scored: targets L - n .. L - 1, predicted by positions L - n - 1 .. L - 2 (the last
+        // position predicts nothing), so the head runs on those rows only.
+        const std::size_t n = i == 0 ? L - 1 : later;
         const Eigen::MatrixXf h = model.hidden_states(window, act);
-        r.window_nll[i] = window_mean_nll(model.head_by_token(h.topRows(h.rows() - 1)), window);
+        const auto first = Eigen::Index(L - n - 1);
+        r.window_nll[i] = window_mean_nll(model.head_by_token(h.middleRows(first, Eigen::Index(n))),
+                                          window.subspan(L - n - 1));
         std::lock_guard lock{mu};
         ++done;
         if (opt.progress) opt.progress(done, W);  // inside the try: a throw here is reported too
@@ -152,12 +168,15 @@ inline perplexity_result evaluate_perplexity(const llama_model& model,
   }
   if (error_ptr) std::rethrow_exception(error_ptr);
 
+  // In window order: independent of the thread count. Non-overlapping windows all score L - 1
+  // predictions, so their mean is the mean of the window means.
   double sum = 0;
-  for (double v : r.window_nll) sum += v;  // window order: independent of the thread count
+  for (std::size_t i = 0; i < W; ++i)
+    sum += S == L ? r.window_nll[i] : r.window_nll[i] * double(i == 0 ? L - 1 : later);
   r.windows = W;
   r.tokens = W * L;
-  r.predictions = W * (L - 1);
-  r.mean_nll = sum / double(W);
+  r.predictions = (L - 1) + (W - 1) * later;
+  r.mean_nll = sum / double(S == L ? W : r.predictions);
   r.perplexity = std::exp(r.mean_nll);
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return r;
