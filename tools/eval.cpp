@@ -118,16 +118,11 @@ int run_eval(eval_options o, bool activations_given, bool anda_given, bool weigh
       o.threads > 0 ? o.threads : std::max(1, int(std::thread::hardware_concurrency()));
 
   // Read the tokens first: a bad token or text file fails before the model is loaded.
-  const std::vector<std::int32_t> tokens = o.text_file.empty()
-                                               ? model::read_tokens(o.tokens_file)
-                                               : tokenize_text_file(o.model_dir, o.text_file);
-  const std::string& source = o.text_file.empty() ? o.tokens_file : o.text_file;
+  const auto [tokens, source] = read_token_stream(o.model_dir, o.tokens_file, o.text_file);
   if (o.stride > o.window_len)
     throw std::invalid_argument("--stride " + std::to_string(o.stride) +
                                 " exceeds the window length " + std::to_string(o.window_len));
-  const std::size_t step = o.stride ? o.stride : o.window_len;
-  const std::size_t available =
-      tokens.size() < o.window_len ? 0 : (tokens.size() - o.window_len) / step + 1;
+  const std::size_t available = model::whole_windows(tokens.size(), o.window_len, o.stride);
   if (available == 0 || o.windows > available)
     throw std::invalid_argument(source + " holds " + std::to_string(tokens.size()) +
                                 " tokens: " + std::to_string(available) + " whole window(s) of " +

@@ -48,12 +48,6 @@ struct sweep_options {
   std::string plot;
 };
 
-std::string num(const char* f, double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, f, v);
-  return buf;
-}
-
 // ---- the space --------------------------------------------------------------------------------
 
 hw::sweep_space make_space(const sweep_options& o) {
@@ -164,7 +158,7 @@ anda_points cost_anda(const hw::sweep_space& s, std::uint64_t n) {
 // ---- pass 2: every design, as CSV or JSON rows -------------------------------------------------
 
 std::string value_text(double v) {
-  return num("%.10g", v);
+  return format_number("%.10g", v);
 }
 
 // Whether rows carry a batch (asked for) and the attention's part (the KV cache on): without
@@ -303,7 +297,7 @@ std::string point_label(const hw::sweep_space& s, const hw::sweep_point& p) {
   if (s.groups.size() > 1) add("group", std::to_string(s.groups[p.group]));
   for (std::size_t k = 0; k < s.hardware.axes.size(); ++k) {
     const auto& ax = s.hardware.axes[k];
-    add(ax.field->name, num("%g", ax.values[p.values[k]]));
+    add(ax.field->name, format_number("%g", ax.values[p.values[k]]));
   }
   return l.empty() ? "(one point)" : l;
 }
@@ -386,23 +380,6 @@ std::string colour(double f) {  // 0 -> dark blue, 1 -> yellow (a viridis-like r
   return buf;
 }
 
-std::string xml_text(const std::string& s) {
-  std::string r;
-  for (char ch : s) {
-    if (ch == '&')
-      r += "&amp;";
-    else if (ch == '<')
-      r += "&lt;";
-    else if (ch == '>')
-      r += "&gt;";
-    else if (ch == '"')
-      r += "&quot;";
-    else
-      r += ch;
-  }
-  return r;
-}
-
 // The first model's points (at most 4000 off the front, evenly picked, and all of the front), the
 // front joined in area order, and the paper's design point as a red cross.
 void write_plot(const std::string& path, const hw::sweep_space& s, const anda_points& a,
@@ -445,15 +422,15 @@ void write_plot(const std::string& path, const hw::sweep_space& s, const anda_po
       << "\" viewBox=\"0 0 " << w << " " << h << "\" font-family=\"sans-serif\" font-size=\"11\">\n"
       << "<rect x=\"0\" y=\"0\" width=\"" << w << "\" height=\"" << h << "\" fill=\"white\"/>\n"
       << "<text x=\"" << w / 2 << "\" y=\"24\" text-anchor=\"middle\" font-size=\"14\">"
-      << xml_text(title) << "</text>\n"
+      << xml_escape(title) << "</text>\n"
       << "<rect x=\"" << left << "\" y=\"" << top << "\" width=\"" << pw << "\" height=\"" << ph
       << "\" fill=\"none\" stroke=\"#888\"/>\n";
   for (int k = 0; k <= 4; ++k) {  // ticks
     const double xv = x0 + (x1 - x0) * k / 4, yv = y0 + (y1 - y0) * k / 4;
     out << "<text x=\"" << px(xv) << "\" y=\"" << top + ph + 16 << "\" text-anchor=\"middle\">"
-        << num("%.3g", xv) << "</text>\n"
+        << format_number("%.3g", xv) << "</text>\n"
         << "<text x=\"" << left - 6 << "\" y=\"" << py(yv) + 4 << "\" text-anchor=\"end\">"
-        << num("%.3g", yv) << "</text>\n";
+        << format_number("%.3g", yv) << "</text>\n";
   }
   out << "<text x=\"" << left + pw / 2 << "\" y=\"" << top + ph + 36
       << "\" text-anchor=\"middle\">chip area (mm2)</text>\n"
@@ -464,8 +441,9 @@ void write_plot(const std::string& path, const hw::sweep_space& s, const anda_po
     const auto& c = a.cost[i];
     out << "<circle cx=\"" << px(c[2]) << "\" cy=\"" << py(c[0]) << "\" r=\"" << r << "\" fill=\""
         << colour(ef(c[1])) << "\" stroke=\"" << stroke << "\"><title>"
-        << xml_text(point_label(s, hw::sweep_point_at(s, i))) << ": " << num("%.4g", c[0]) << " s, "
-        << num("%.4g", c[1]) << " J, " << num("%.3f", c[2]) << " mm2</title></circle>\n";
+        << xml_escape(point_label(s, hw::sweep_point_at(s, i))) << ": "
+        << format_number("%.4g", c[0]) << " s, " << format_number("%.4g", c[1]) << " J, "
+        << format_number("%.3f", c[2]) << " mm2</title></circle>\n";
   };
   for (auto i : shown) dot(i, 2.5, "none");
   std::vector<std::uint64_t> line = front;  // the front in area order, as a guide for the eye
@@ -481,8 +459,8 @@ void write_plot(const std::string& path, const hw::sweep_space& s, const anda_po
   out << "<path d=\"M" << cx - 7 << " " << cy - 7 << " L" << cx + 7 << " " << cy + 7 << " M"
       << cx - 7 << " " << cy + 7 << " L" << cx + 7 << " " << cy - 7
       << "\" stroke=\"#e00\" stroke-width=\"2.5\"><title>the paper's design point: "
-      << num("%.4g", paper.latency_s) << " s, " << num("%.4g", paper.energy_j) << " J, "
-      << num("%.3f", paper.area_mm2) << " mm2</title></path>\n"
+      << format_number("%.4g", paper.latency_s) << " s, " << format_number("%.4g", paper.energy_j)
+      << " J, " << format_number("%.3f", paper.area_mm2) << " mm2</title></path>\n"
       << "<text x=\"" << cx + 9 << "\" y=\"" << cy - 9 << "\" fill=\"#e00\">paper</text>\n";
   // Legend: the energy colour bar, the front, the paper's point.
   const double lx = left + pw + 30, ly = top + 20;
@@ -490,9 +468,9 @@ void write_plot(const std::string& path, const hw::sweep_space& s, const anda_po
   for (int k = 0; k < 20; ++k)
     out << "<rect x=\"" << lx << "\" y=\"" << ly + 200 - (k + 1) * 10
         << "\" width=\"16\" height=\"10\" fill=\"" << colour(k / 19.0) << "\"/>\n";
-  out << "<text x=\"" << lx + 20 << "\" y=\"" << ly + 200 << "\">" << num("%.3g", e0)
-      << "</text>\n<text x=\"" << lx + 20 << "\" y=\"" << ly + 10 << "\">" << num("%.3g", e1)
-      << "</text>\n<circle cx=\"" << lx + 8 << "\" cy=\"" << ly + 230
+  out << "<text x=\"" << lx + 20 << "\" y=\"" << ly + 200 << "\">" << format_number("%.3g", e0)
+      << "</text>\n<text x=\"" << lx + 20 << "\" y=\"" << ly + 10 << "\">"
+      << format_number("%.3g", e1) << "</text>\n<circle cx=\"" << lx + 8 << "\" cy=\"" << ly + 230
       << "\" r=\"4\" fill=\"#888\" stroke=\"black\"/><text x=\"" << lx + 18 << "\" y=\"" << ly + 234
       << "\">Pareto front</text>\n<text x=\"" << lx << "\" y=\"" << ly + 260
       << "\" fill=\"#e00\">x paper</text>\n</svg>\n";

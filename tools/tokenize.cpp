@@ -2,6 +2,7 @@
 // as the `tokenizers` library gives them for encode(text, add_special_tokens=False), optionally
 // framed by --bos / --eos. The .i32 output is what `anda eval --tokens` reads.
 #include <anda/io/output_file.hpp>
+#include <anda/model/tokens.hpp>
 #include <anda/text/tokenizer.hpp>
 
 #include <nlohmann/json.hpp>
@@ -25,17 +26,6 @@ struct tokenize_options {
   std::int64_t bos = -1, eos = -1;  // -1: none
   bool json = false;
 };
-
-// int32 little-endian, no header (model/tokens.hpp).
-std::string to_i32_bytes(const std::vector<std::int32_t>& ids) {
-  std::string bytes;
-  bytes.reserve(ids.size() * 4);
-  for (const std::int32_t id : ids) {
-    const auto u = static_cast<std::uint32_t>(id);
-    for (int shift = 0; shift < 32; shift += 8) bytes += static_cast<char>((u >> shift) & 0xFF);
-  }
-  return bytes;
-}
 
 void check_special_id(const char* option, std::int64_t id, const text::tokenizer& tok) {
   if (id < tok.id_limit()) return;
@@ -62,7 +52,7 @@ int run_tokenize(const tokenize_options& o) {
   if (o.eos >= 0) ids.push_back(std::int32_t(o.eos));
 
   if (!o.output.empty()) {
-    io::write_output_file(o.output, to_i32_bytes(ids));
+    io::write_output_file(o.output, model::token_file_bytes(ids));
     std::printf("%s: %zu tokens from %zu bytes of text\n", o.output.c_str(), ids.size(),
                 content.size());
   } else if (o.json) {

@@ -36,12 +36,6 @@ struct whatif_options {
   bool print_hardware = false;
 };
 
-std::string fmt(const char* f, double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, f, v);
-  return buf;
-}
-
 std::string shape_text(const hw::model_shape& s) {
   return s.name + " (" + (s.fam == hw::family::llama ? "LLaMA" : "OPT") +
          ", d=" + std::to_string(s.d_model) + ", ffn=" + std::to_string(s.ffn) + ", " +
@@ -61,13 +55,13 @@ std::string hardware_text(const hw::technology& t) {
   std::string s = std::to_string(t.array_rows);
   s += 'x';
   s += std::to_string(t.array_cols);
-  s += fmt(" PEs at %g MHz, ", t.clock_hz / 1e6);
-  s += fmt("%g MB act + ", t.act_buffer_bytes / mb);
-  s += fmt("%g MB exp + ", t.exp_buffer_bytes / mb);
-  s += fmt("%g MB weight buffers, ", t.weight_buffer_bytes / mb);
+  s += format_number(" PEs at %g MHz, ", t.clock_hz / 1e6);
+  s += format_number("%g MB act + ", t.act_buffer_bytes / mb);
+  s += format_number("%g MB exp + ", t.exp_buffer_bytes / mb);
+  s += format_number("%g MB weight buffers, ", t.weight_buffer_bytes / mb);
   s += t.dram_name;
-  s += fmt(" %g GB/s", t.dram_bytes_per_s / 1e9);
-  s += fmt(" at %g pJ/bit", t.dram_pj_per_bit);
+  s += format_number(" %g GB/s", t.dram_bytes_per_s / 1e9);
+  s += format_number(" at %g pJ/bit", t.dram_pj_per_bit);
   return s;
 }
 
@@ -202,29 +196,6 @@ void print_csv(const std::vector<scenario>& sc, const std::vector<hw::comparison
 
 // ---- SVG ------------------------------------------------------------------------------------
 
-std::string xml_escape(const std::string& s) {
-  std::string r;
-  for (char ch : s) {
-    switch (ch) {
-      case '&':
-        r += "&amp;";
-        break;
-      case '<':
-        r += "&lt;";
-        break;
-      case '>':
-        r += "&gt;";
-        break;
-      case '"':
-        r += "&quot;";
-        break;
-      default:
-        r += ch;
-    }
-  }
-  return r;
-}
-
 // Two panels: speedup and energy efficiency per design (grouped bars, vs fp-fp), and the energy
 // breakdown (stacked compute/SRAM/DRAM as fractions of fp-fp's total).
 void write_svg(const std::string& path, const hw::model_shape& s, const hw::run_config& c,
@@ -265,13 +236,14 @@ void write_svg(const std::string& path, const hw::model_shape& s, const hw::run_
     const double hs = p1_h * q.speedup / vmax, he = p1_h * q.energy_efficiency / vmax;
     out << "<rect x=\"" << x << "\" y=\"" << p1_base - hs << "\" width=\"" << bw << "\" height=\""
         << hs << "\" fill=\"#4a78b0\"><title>" << xml_escape(rows[i].label) << " speedup "
-        << fmt("%.2f", q.speedup) << "</title></rect>\n"
+        << format_number("%.2f", q.speedup) << "</title></rect>\n"
         << "<rect x=\"" << x + bw << "\" y=\"" << p1_base - he << "\" width=\"" << bw
         << "\" height=\"" << he << "\" fill=\"#e08a2c\"><title>" << xml_escape(rows[i].label)
-        << " energy efficiency " << fmt("%.2f", q.energy_efficiency) << "</title></rect>\n"
+        << " energy efficiency " << format_number("%.2f", q.energy_efficiency)
+        << "</title></rect>\n"
         << "<text x=\"" << x + bw << "\" y=\"" << p1_base - std::max(hs, he) - 4
-        << "\" text-anchor=\"middle\" font-size=\"9\">" << fmt("%.2f", q.speedup) << "/"
-        << fmt("%.2f", q.energy_efficiency) << "</text>\n"
+        << "\" text-anchor=\"middle\" font-size=\"9\">" << format_number("%.2f", q.speedup) << "/"
+        << format_number("%.2f", q.energy_efficiency) << "</text>\n"
         << "<text x=\"" << x + bw << "\" y=\"" << p1_base + 14
         << "\" text-anchor=\"middle\" font-size=\"9\">" << xml_escape(rows[i].label) << "</text>\n";
   }
@@ -299,11 +271,11 @@ void write_svg(const std::string& path, const hw::model_shape& s, const hw::run_
       y -= hk;
       out << "<rect x=\"" << x << "\" y=\"" << y << "\" width=\"" << bw << "\" height=\"" << hk
           << "\" fill=\"" << colors[k] << "\"><title>" << xml_escape(rows[i].label) << " "
-          << names[k] << " " << fmt("%.1f", 100 * parts[k]) << "%</title></rect>\n";
+          << names[k] << " " << format_number("%.1f", 100 * parts[k]) << "%</title></rect>\n";
     }
     out << "<text x=\"" << x + bw / 2 << "\" y=\"" << y - 4
         << "\" text-anchor=\"middle\" font-size=\"9\">"
-        << fmt("%.0f", 100 * (parts[0] + parts[1] + parts[2])) << "%</text>\n";
+        << format_number("%.0f", 100 * (parts[0] + parts[1] + parts[2])) << "%</text>\n";
     out << "<text x=\"" << x + bw / 2 << "\" y=\"" << p2_base + 14
         << "\" text-anchor=\"middle\" font-size=\"9\">" << xml_escape(rows[i].label) << "</text>\n";
     out << "<text x=\"" << x + bw / 2 << "\" y=\"" << p2_base + 26

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <cstdio>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -50,6 +51,31 @@ struct scenario {
   std::string label;
   hw::mantissa_tuple tuple;
 };
+
+// printf's `f` applied to one number (the reports' tables, CSV and SVG).
+inline std::string format_number(const char* f, double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, f, v);
+  return buf;
+}
+
+// s with &, <, > and " escaped for XML text and attribute values (the SVG plots).
+inline std::string xml_escape(const std::string& s) {
+  std::string r;
+  for (const char ch : s) {
+    if (ch == '&')
+      r += "&amp;";
+    else if (ch == '<')
+      r += "&lt;";
+    else if (ch == '>')
+      r += "&gt;";
+    else if (ch == '"')
+      r += "&quot;";
+    else
+      r += ch;
+  }
+  return r;
+}
 
 inline std::string tuple_text(const hw::mantissa_tuple& m) {
   std::string s = "[";  // appended piecewise: GCC 12 misreads "[" + std::string (-Wrestrict)

@@ -62,6 +62,12 @@ struct perplexity_result {
   double tokens_per_second() const { return seconds > 0 ? double(tokens) / seconds : 0; }
 };
 
+// How many windows of L tokens starting every S tokens (S = 0: every L) fit whole in n tokens.
+inline std::size_t whole_windows(std::size_t n, std::size_t L, std::size_t S) {
+  if (S == 0) S = L;
+  return n < L ? 0 : (n - L) / S + 1;
+}
+
 // Mean NLL of predicting tokens[t + 1] from logits column t (logits by token, [vocab, n] with
 // n = T - 1 or T), t = 0..T-2: log-sum-exp with the exponentials in float (vectorized, relative
 // error ~1e-7) and the sums in double.
@@ -95,7 +101,7 @@ inline perplexity_result evaluate_perplexity(const llama_model& model,
   const std::size_t S = opt.stride ? opt.stride : L;
   if (S > L) throw error("perplexity: the stride must not exceed the window length");
   // Window i is tokens[i * S, i * S + L); the windows that fit whole in the stream.
-  const std::size_t available = tokens.size() < L ? 0 : (tokens.size() - L) / S + 1;
+  const std::size_t available = whole_windows(tokens.size(), L, S);
   const std::size_t W = opt.windows ? opt.windows : available;
   if (W == 0 || W > available) {
     const std::size_t w = W ? W : 1;

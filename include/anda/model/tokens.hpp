@@ -19,6 +19,17 @@ namespace anda::model {
 // The largest token file read (16 GiB, 4G ids): a bound against a runaway read.
 inline constexpr std::uintmax_t max_token_file_bytes = std::uintmax_t{1} << 34;
 
+// The bytes of an .i32 file holding `ids` (what read_tokens reads back).
+inline std::string token_file_bytes(std::span<const std::int32_t> ids) {
+  std::string bytes;
+  bytes.reserve(ids.size() * 4);
+  for (const std::int32_t id : ids) {
+    const auto u = static_cast<std::uint32_t>(id);
+    for (int shift = 0; shift < 32; shift += 8) bytes += static_cast<char>((u >> shift) & 0xFF);
+  }
+  return bytes;
+}
+
 // Reads every id of an .i32 file. Throws anda::error when the file is missing, is not a regular
 // file (a device such as /dev/zero, a FIFO, a directory; symlinks are followed), is empty, larger
 // than `max_bytes` or its size is not a multiple of 4; every error names the path.
