@@ -12,25 +12,14 @@
 #include <unistd.h>
 #include <array>
 #include <cstdio>
-#include <iostream>
-#include <iterator>
 #include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
 
+#include "text_input.hpp"
+
 namespace anda::tools {
-
-// The largest text file tokenized (4 GiB): a bound against a runaway read.
-inline constexpr std::uintmax_t max_text_file_bytes = std::uintmax_t{1} << 32;
-
-// The bytes of a text file, or of standard input for "-".
-inline std::string read_text_input(const std::string& path) {
-  if (path != "-") return io::read_file(path, max_text_file_bytes, "a text file");
-  std::string text{std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>()};
-  if (std::cin.bad()) throw std::runtime_error("cannot read standard input");
-  return text;
-}
 
 // The token ids of a text file for the model in `model_dir` (the convention of `anda eval
 // --text`, README): the whole file tokenized once by the folder's tokenizer.json, with the
@@ -39,12 +28,7 @@ inline std::vector<std::int32_t> tokenize_text_file(const std::string& model_dir
                                                     const std::string& text_file) {
   auto tok = text::tokenizer::load(model_dir);
   const text::text_framing framing = text::read_text_framing(model_dir, tok);
-  const std::string content = read_text_input(text_file);
-  std::vector<std::int32_t> ids = framing.prefix;
-  const std::vector<std::int32_t> body = tok.encode(content, text_file);
-  ids.insert(ids.end(), body.begin(), body.end());
-  ids.insert(ids.end(), framing.suffix.begin(), framing.suffix.end());
-  return ids;
+  return framing.around(tok.encode(read_text_input(text_file), text_file));
 }
 
 // Token ids and the file they came from (an .i32 file, or a text file tokenized for the model).

@@ -16,7 +16,7 @@
 
 #include "commands.hpp"
 #include "options.hpp"
-#include "perplexity_source.hpp"
+#include "text_input.hpp"
 
 namespace anda::tools {
 namespace {
@@ -44,12 +44,11 @@ int run_tokenize(const tokenize_options& o) {
   if (o.bos >= 0) check_special_id("--bos", o.bos, tok);
   if (o.eos >= 0) check_special_id("--eos", o.eos, tok);
   const std::string content = read_text_input(o.input);
-  std::vector<std::int32_t> ids;
-  if (o.bos >= 0) ids.push_back(std::int32_t(o.bos));
-  const std::vector<std::int32_t> body =
-      tok.encode(content, o.input == "-" ? std::string("standard input") : o.input);
-  ids.insert(ids.end(), body.begin(), body.end());
-  if (o.eos >= 0) ids.push_back(std::int32_t(o.eos));
+  text::text_framing framing;
+  if (o.bos >= 0) framing.prefix.push_back(std::int32_t(o.bos));
+  if (o.eos >= 0) framing.suffix.push_back(std::int32_t(o.eos));
+  const std::vector<std::int32_t> ids =
+      framing.around(tok.encode(content, o.input == "-" ? std::string("standard input") : o.input));
 
   if (!o.output.empty()) {
     io::write_output_file(o.output, model::token_file_bytes(ids));

@@ -18,6 +18,7 @@ using anda::io::safetensors_dtype;
 using anda::io::safetensors_error;
 using anda::io::safetensors_file;
 using Catch::Matchers::Contains;
+using Catch::Matchers::StartsWith;
 using namespace anda_test;
 
 namespace {
@@ -274,7 +275,7 @@ TEST_CASE("safetensors: every way a file can lie or break is one clear error", "
   SECTION("the errors are anda errors and name the file") {
     CHECK_THROWS_AS(parse({1}), anda::error);
     CHECK_THROWS_WITH(safetensors_file::read("/nonexistent/x.safetensors"),
-                      "/nonexistent/x.safetensors: cannot open for reading (no such file)");
+                      StartsWith("/nonexistent/x.safetensors: cannot open ("));
   }
 }
 

@@ -159,21 +159,6 @@ inline nlohmann::json parse_json_strictly(std::string_view text, const std::stri
   }
 }
 
-// The size of the regular file `path` (symlinks followed; a device, FIFO or directory refused),
-// at most `max_bytes` for `role`; every error names the path.
-inline std::uintmax_t checked_file_size(const std::filesystem::path& path, std::uintmax_t max_bytes,
-                                        const std::string& role) {
-  std::error_code ec;
-  const auto st = std::filesystem::status(path, ec);
-  if (st.type() == std::filesystem::file_type::not_found)
-    throw safetensors_error(path.string() + ": cannot open for reading (no such file)");
-  try {
-    return regular_file_size(path, max_bytes, role);
-  } catch (const file_error& e) {
-    throw safetensors_error(e.what());
-  }
-}
-
 // A JSON value as a size_t, or an error naming what it should have been.
 inline std::size_t json_size(const nlohmann::json& v, const std::string& what) {
   if (!v.is_number_unsigned() && !(v.is_number_integer() && v.get<std::int64_t>() >= 0))
@@ -210,7 +195,6 @@ class safetensors_file {
  public:
   // Maps and checks `path`.
   static safetensors_file read(const std::filesystem::path& path) {
-    detail::checked_file_size(path, detail::safetensors_max_file, "a safetensors file");
     safetensors_file f;
     f.name_ = path.string();
     try {
@@ -485,7 +469,6 @@ class safetensors_checkpoint {
  private:
   void read_index(const std::filesystem::path& path) {
     const std::string what = path.string();
-    detail::checked_file_size(path, detail::safetensors_max_header, index_name);
     std::string text;
     try {
       text = read_file(path, detail::safetensors_max_header, index_name);

@@ -32,6 +32,20 @@ namespace anda::text {
 // The largest tokenizer.json read (the largest real ones are about 20 MB).
 inline constexpr std::uintmax_t max_tokenizer_json_bytes = std::uintmax_t{1} << 30;
 
+// Special-token ids around a whole text: BOS before its own ids, EOS after them.
+struct text_framing {
+  std::vector<std::int32_t> prefix, suffix;
+
+  std::vector<std::int32_t> around(const std::vector<std::int32_t>& ids) const {
+    std::vector<std::int32_t> out;
+    out.reserve(prefix.size() + ids.size() + suffix.size());
+    out.insert(out.end(), prefix.begin(), prefix.end());
+    out.insert(out.end(), ids.begin(), ids.end());
+    out.insert(out.end(), suffix.begin(), suffix.end());
+    return out;
+  }
+};
+
 class tokenizer {
  public:
   // Reads the text of a tokenizer.json; `file` names it in errors.
@@ -114,10 +128,7 @@ class tokenizer {
 
   // The special tokens the post-processor's template puts around a single text (BOS before,
   // EOS after), for tokenizer_config.hpp; empty unless it is a TemplateProcessing.
-  struct framing_ids {
-    std::vector<std::int32_t> prefix, suffix;
-  };
-  const auto& template_framing() const { return template_; }
+  const text_framing& template_framing() const { return template_; }
 
   // One more than the largest id this tokenizer can give.
   std::int64_t id_limit() const { return std::int64_t{max_id_} + 1; }
@@ -163,7 +174,7 @@ class tokenizer {
   added_token_matcher raw_added_, normalized_added_;
   std::vector<std::pair<std::string, std::int32_t>> added_;
   std::int32_t max_id_ = -1;
-  framing_ids template_;
+  text_framing template_;
 };
 
 }  // namespace anda::text

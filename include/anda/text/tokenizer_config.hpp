@@ -16,10 +16,6 @@
 
 namespace anda::text {
 
-struct text_framing {
-  std::vector<std::int32_t> prefix, suffix;  // ids before and after the text's own
-};
-
 namespace detail {
 
 // The id of tokenizer_config.json's `key` ("bos_token"), a string or {"content": "..."}.
@@ -41,7 +37,7 @@ inline std::int32_t config_token_id(const json_field& config, const char* key,
 
 // The framing for the model folder `dir` (its tokenizer_config.json, if any) and its tokenizer.
 inline text_framing read_text_framing(const std::filesystem::path& dir, const tokenizer& tok) {
-  text_framing framing{tok.template_framing().prefix, tok.template_framing().suffix};
+  text_framing framing = tok.template_framing();
   const std::filesystem::path path = dir / "tokenizer_config.json";
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) return framing;
