@@ -9,6 +9,7 @@ stored as bit-planes. This package is built from the same headers as the C++ lib
     quantize_weights(w, kind="int4")        IntWeights (INT4/INT8, FP16 scales per group)
     gemm(encode(x, ...), quantize_weights(w))  the exact FP-INT GeMM, float32 [T, N]
     whatif(modules=[7, 6, 6, 6])            the hwmodel what-if dict (= ``anda whatif --json``)
+    anda.torch.quantize(x, group=64, mantissa=7)  quantize's bits in PyTorch ops, on x's device
     anda.pytorch.attach(model, (7, 6, 6, 6))  Anda at the inputs of a LLaMA model's nn.Linear layers
     backends(), backend()                   the kernel backends of this build; the one in use
 

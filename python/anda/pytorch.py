@@ -1,5 +1,6 @@
 # anda.pytorch: Anda activations in a PyTorch LLaMA, by forward pre-hooks on its nn.Linear layers.
-# Pure Python on top of anda.quantize (the C++ library's encoder and decoder); needs torch >= 1.13.
+# Pure Python on top of anda.torch.quantize (PyTorch operations on the activations' own device,
+# bit for bit the C++ library's encoder and decoder); needs torch >= 1.13.
 """Anda activations in a PyTorch LLaMA model: forward pre-hooks on its ``nn.Linear`` layers.
 
 The Anda paper quantizes the inputs of the four kinds of linear modules of a LLaMA decoder layer,
@@ -14,30 +15,37 @@ Everything else (attention products, norms, RoPE, softmax, the embedding and the
 precision. ``attach()`` finds these layers by their Hugging Face module names (the last
 component of the qualified name: ``q_proj``, ``k_proj``, ``v_proj``, ``o_proj``, ``gate_proj``,
 ``up_proj``, ``down_proj`` in LLaMA, Mistral, Qwen2 and Qwen3; ``q_proj``, ``k_proj``,
-``v_proj``, ``out_proj``, ``fc1``, ``fc2`` in OPT; see ``MODULE_INPUTS``) and replaces each one's input with ``anda.quantize`` of it: groups of
-``group`` values along the input features, one shared exponent per group, M-bit mantissas. These
-are the values the C++ library's ``anda eval --modules`` multiplies, so the perplexity of a hooked
-model matches ``anda eval`` up to float32 summation order::
+``v_proj``, ``out_proj``, ``fc1``, ``fc2`` in OPT; see ``MODULE_INPUTS``) and replaces each one's
+input with ``anda.torch.quantize`` of it, computed on the input's device without NumPy or a host
+copy: groups of ``group`` values along the input features, one shared exponent per group, M-bit
+mantissas. These are, bit for bit, the values the C++ library's ``anda.quantize`` and ``anda eval
+--modules`` give, so the perplexity of a hooked model matches ``anda eval`` up to float32
+summation order::
 
     import anda.pytorch
     with anda.pytorch.attach(model, (7, 6, 6, 6)) as hooks:
         logits = model(tokens)          # the seven projections of every layer see Anda inputs
-    print(hooks.calls)                  # how often each layer was quantized
+    print(hooks.calls)                  # how many inputs each layer received
 
-Dtypes: float32 and float16 inputs come back exactly quantized. bfloat16 inputs are widened to
-float32 and, like float32, rounded to FP16 before encoding (exact for bfloat16 values in FP16's
-normal range); the quantized values are rounded back to bfloat16, which has 8 significant bits:
-exact for M <= 8 only. A magnitude of 65520 or more becomes Inf in FP16 (65504 < |x| < 65520
-rounds to 65504), so its group raises ValueError under ``nonfinite="reject"``. Other dtypes
-raise TypeError. The gradient is a straight-through estimator: it passes through unchanged.
+A tensor that several layers read in one forward pass (q_proj, k_proj and v_proj; gate_proj and
+up_proj) is quantized once, with or without autograd, and the layers share the result.
+
+Dtypes: float32 and float16 inputs come back exactly quantized. bfloat16 inputs are, like
+float32, rounded to FP16 before encoding (exact for bfloat16 values in FP16's normal range); the
+quantized values are rounded back to bfloat16, which has 8 significant bits: exact for M <= 8
+only. A magnitude of 65520 or more becomes Inf in FP16 (65504 < |x| < 65520 rounds to 65504), so
+its group raises ValueError under ``nonfinite="reject"``. Other dtypes raise TypeError. The
+gradient is a straight-through estimator: it passes through unchanged. Under
+``nonfinite="reject"`` each quantization reads one scalar back from the device (to raise).
 """
 
+import numbers
 import weakref
 
-import numpy as np
 import torch
 
 import anda
+import anda.torch
 
 __all__ = ["AndaHooks", "attach", "quantize_weights", "MODULE_INPUTS"]
 
@@ -62,29 +70,18 @@ MODULE_INPUTS = {
 _hooked = weakref.WeakSet()
 
 
-def _quantize_tensor(x, mantissa, group, rounding, nonfinite):
-    """anda.quantize of a tensor, groups along its last axis; same dtype, device and shape."""
-    if x.dtype == torch.float16:
-        array = x.detach().cpu().contiguous().numpy()
-    elif x.dtype in (torch.float32, torch.bfloat16):
-        array = x.detach().to("cpu", torch.float32).contiguous().numpy()  # lossless
-    else:
-        raise TypeError(f"the input dtype is {x.dtype}; anda.pytorch takes float32, float16 or bfloat16")
-    flat = array.reshape(-1, array.shape[-1])  # [tokens, input features]
-    q = anda.quantize(flat, group=group, mantissa=mantissa, rounding=rounding, nonfinite=nonfinite)
-    return torch.from_numpy(np.asarray(q).reshape(array.shape)).to(device=x.device, dtype=x.dtype)
-
-
 class _StraightThrough(torch.autograd.Function):
     """Forward: exactly the quantized values. Backward: the gradient passes through unchanged."""
 
     @staticmethod
-    def forward(ctx, x, mantissa, group, rounding, nonfinite):
-        return _quantize_tensor(x, mantissa, group, rounding, nonfinite)
+    def forward(ctx, x, mantissa, group, rounding, nonfinite, kernel):
+        # Looked up on each call (not bound at import), so that tests can count the calls.
+        return anda.torch.quantize(x, group=group, mantissa=mantissa, rounding=rounding,
+                                   nonfinite=nonfinite, kernel=kernel)
 
     @staticmethod
     def backward(ctx, grad):
-        return grad, None, None, None, None
+        return grad, None, None, None, None, None
 
 
 class AndaHooks:
@@ -95,32 +92,44 @@ class AndaHooks:
 
     Attributes:
         modules: dict, qualified Linear name -> its mantissa length M, in model order.
-        calls: dict, qualified Linear name -> how many inputs were quantized there so far.
+        calls: dict, qualified Linear name -> how many quantized inputs it received so far.
         tuple: the [M_qkv, M_o, M_u, M_d] tuple; group, rounding, nonfinite: the Anda format.
+        kernel: how anda.torch.quantize computes ("auto", "torch" or "triton").
         active: True until ``remove()``.
     """
 
-    def __init__(self, tuple_, group, rounding, nonfinite):
+    def __init__(self, tuple_, group, rounding, nonfinite, kernel="auto"):
         self.tuple = tuple_
         self.group = group
         self.rounding = rounding
         self.nonfinite = nonfinite
+        self.kernel = kernel
         self.modules = {}
         self.calls = {}
         self._handles = []
         self._linears = []
-        self._last = None  # (weakref to x, x._version, M, quantized x): see _quantized
+        self._last = None  # (weakref to x, (version, M, grad mode), quantized x): see _quantized
 
     def _quantized(self, x, mantissa):
-        """x quantized with M bits. q_proj, k_proj and v_proj read one tensor: without autograd it
-        is quantized once (the result is kept until the next call or remove())."""
+        """x quantized with M bits, once for the layers that read the same tensor in a row
+        (q_proj, k_proj, v_proj; gate_proj, up_proj). Under autograd they share one
+        straight-through node, whose gradient is the sum of theirs, as for x itself. The result is
+        kept until the next call, the end of the model's forward pass or remove()."""
+        # An inference tensor has no version counter; a layer input is not changed in place
+        # between the layers that read it.
+        version = None if x.is_inference() else x._version
+        key = (version, mantissa, torch.is_grad_enabled())
         last = self._last
-        if last is not None and last[0]() is x and last[1] == x._version and last[2] == mantissa:
-            return last[3]
-        q = _StraightThrough.apply(x, mantissa, self.group, self.rounding, self.nonfinite)
-        reusable = not (torch.is_grad_enabled() and x.requires_grad)  # a graph is not shared
-        self._last = (weakref.ref(x), x._version, mantissa, q) if reusable else None
+        if last is not None and last[0]() is x and last[1] == key:
+            return last[2]
+        q = _StraightThrough.apply(x, mantissa, self.group, self.rounding, self.nonfinite,
+                                   self.kernel)
+        self._last = (weakref.ref(x), key, q)
         return q
+
+    def _forget(self, *_):
+        """Drops the kept result (a forward hook on the model: no tensor outlives its pass)."""
+        self._last = None
 
     def _add(self, name, linear, mantissa):
         """Registers the pre-hook that quantizes ``linear``'s input with mantissa length M."""
@@ -181,12 +190,13 @@ def _check_tuple(modules):
     if len(values) != 4:
         raise ValueError(message)
     for v in values:
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or not 1 <= v <= 16:
+        if isinstance(v, bool) or not isinstance(v, numbers.Integral) or not 1 <= v <= 16:
             raise ValueError(message)
     return tuple(int(v) for v in values)
 
 
-def attach(model, modules=(7, 6, 6, 6), *, group=64, rounding="truncate", nonfinite="reject"):
+def attach(model, modules=(7, 6, 6, 6), *, group=64, rounding="truncate", nonfinite="reject",
+           kernel="auto"):
     """Quantizes the inputs of a LLaMA model's projections to Anda; returns the ``AndaHooks``.
 
     Args:
@@ -198,10 +208,12 @@ def attach(model, modules=(7, 6, 6, 6), *, group=64, rounding="truncate", nonfin
         group: the Anda group size along the input features (the tail group is zero-padded).
         rounding: "truncate" (the paper's), "nearest_even" or "nearest_away".
         nonfinite: "reject" (an Inf/NaN group raises ValueError) or "propagate".
+        kernel: how anda.torch.quantize computes: "auto" (a Triton kernel on CUDA where Triton
+            imports), "torch" (tensor operations) or "triton"; the values are the same.
 
     Every matching ``nn.Linear`` gets a forward pre-hook that replaces its input x by
-    ``anda.quantize(x, group=group, mantissa=M, ...)`` of the right M, in x's dtype and device,
-    with a straight-through gradient.
+    ``anda.torch.quantize(x, group=group, mantissa=M, ...)`` of the right M, in x's dtype and
+    device, with a straight-through gradient.
 
     Raises:
         ValueError: a bad tuple, group, rounding or nonfinite; no matching Linear layer; a layer
@@ -212,19 +224,21 @@ def attach(model, modules=(7, 6, 6, 6), *, group=64, rounding="truncate", nonfin
     if not isinstance(model, torch.nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     tuple_ = _check_tuple(modules)
-    # Check the format now rather than at the first forward pass (anda raises ValueError).
-    for m in tuple_:
-        anda.quantize(np.zeros((1, 1), np.float32), group=group, mantissa=m, rounding=rounding,
-                      nonfinite=nonfinite)
+    # Check the format now rather than at the first forward pass (ValueError, as anda.quantize).
+    anda.torch.check_format(group, tuple_[0], rounding, nonfinite, fn="attach")
+    if kernel not in anda.torch.KERNELS:
+        raise ValueError(f'kernel "{kernel}" is not known ({", ".join(anda.torch.KERNELS)})')
 
     layers = _projections(model)
     for name, module in layers:
         if module in _hooked:
             raise ValueError(f"anda.pytorch: {name} already has anda hooks attached; "
                              "remove them first (hooks.remove()) to avoid quantizing twice")
-    hooks = AndaHooks(tuple_, group, rounding, nonfinite)
+    hooks = AndaHooks(tuple_, group, rounding, nonfinite, kernel)
     for name, module in layers:
         hooks._add(name, module, tuple_[MODULE_INPUTS[name.rsplit(".", 1)[-1]]])
+    for register in (model.register_forward_pre_hook, model.register_forward_hook):
+        hooks._handles.append(register(hooks._forget))
     return hooks
 
 

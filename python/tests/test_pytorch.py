@@ -256,16 +256,128 @@ def test_q_k_v_share_one_quantization_of_their_common_input():
                    if n not in inputs})
     with anda.pytorch.attach(model, TUPLE) as hooks, torch.no_grad():
         model(inputs)
+        assert hooks._last is None  # released at the end of the model's forward pass
     q, k, v, o = (model.linears()[f"self_attn.{p}_proj"].seen for p in "qkvo")
     assert q is k and k is v  # quantized once
     assert torch.equal(q, expected(x, 7)) and torch.equal(o, expected(x, 5))  # o: its own M
-    assert hooks.calls["self_attn.k_proj"] == 1 and hooks._last is None  # released on remove
-    # With autograd each layer gets its own node (no shared graph), with the same values.
+    assert hooks.calls["self_attn.k_proj"] == 1
+
+    # With autograd too: one straight-through node, whose gradient is the sum of the three
+    # layers' (small integers throughout, so every sum is exact and the order does not matter).
+    with torch.no_grad():
+        for name in ("q_proj", "k_proj", "v_proj"):
+            getattr(model.self_attn, name).weight.copy_(torch.randint(-3, 4, (8, 96)))
+    upstream = {p: torch.randint(-3, 4, (3, 8)).float() for p in "qkv"}
+
+    def grad_of_x(hooked):
+        xg = x.clone().requires_grad_()
+        feed = {**inputs, "self_attn.q_proj": xg, "self_attn.k_proj": xg, "self_attn.v_proj": xg}
+        with anda.pytorch.attach(model, TUPLE) if hooked else torch.enable_grad():
+            out = model(feed)
+        sum((out[f"self_attn.{p}_proj"] * upstream[p]).sum() for p in "qkv").backward()
+        return xg.grad
+
+    hooked_grad = grad_of_x(True)
+    q, k = model.linears()["self_attn.q_proj"].seen, model.linears()["self_attn.k_proj"].seen
+    assert q is k and q.requires_grad and torch.equal(q, expected(x, 7))
+    assert torch.equal(hooked_grad, grad_of_x(False))  # straight through: as without Anda
+    # A result computed without a graph is not reused where one is wanted.
     xg = x.clone().requires_grad_()
     with anda.pytorch.attach(model, TUPLE):
-        model({**inputs, "self_attn.q_proj": xg, "self_attn.k_proj": xg, "self_attn.v_proj": xg})
-    q, k = model.linears()["self_attn.q_proj"].seen, model.linears()["self_attn.k_proj"].seen
-    assert q is not k and torch.equal(q, k) and torch.equal(q, expected(x, 7))
+        with torch.no_grad():
+            model.self_attn.q_proj(xg)
+        model.self_attn.k_proj(xg).sum().backward()
+    assert xg.grad is not None and xg.grad.abs().sum() > 0
+
+
+def tiny_random_llama(layers=2):
+    config = tiny_llama.LlamaConfig(dict(
+        hidden_size=64, intermediate_size=96, num_hidden_layers=layers, num_attention_heads=4,
+        num_key_value_heads=2, vocab_size=50))
+    torch.manual_seed(seeds.torch_seed(1))
+    return tiny_llama.LlamaForCausalLM(config)
+
+
+@pytest.mark.parametrize("mode", ["no_grad", "autograd", "inference_mode"])
+def test_each_layer_input_is_quantized_once_per_forward(monkeypatch, mode):
+    """q/k/v (and gate/up) share one anda.torch.quantize call per forward pass, with and without
+    autograd: 4 calls per decoder layer, counted at the quantizer itself."""
+    model = tiny_random_llama(layers=3)
+    tokens = torch.randint(0, 50, (2, 9))
+    calls = []
+    quantize = anda.torch.quantize
+
+    def counting(x, **kw):
+        calls.append((x.shape, kw["mantissa"]))
+        return quantize(x, **kw)
+
+    monkeypatch.setattr(anda.torch, "quantize", counting)
+    context = {"no_grad": torch.no_grad, "autograd": torch.enable_grad,
+               "inference_mode": torch.inference_mode}[mode]
+    with anda.pytorch.attach(model, TUPLE) as hooks:
+        for passes in (1, 2):
+            with context():
+                logits = model(tokens)
+            assert len(calls) == passes * 3 * 4
+            assert [m for _, m in calls[:4]] == [7, 5, 4, 3]
+            assert set(hooks.calls.values()) == {passes} and hooks._last is None
+    if mode == "autograd":  # the straight-through gradient reaches the embedding
+        logits.sum().backward()
+        grad = model.model.embed_tokens.weight.grad
+        assert grad is not None and torch.isfinite(grad).all() and grad.abs().sum() > 0
+    # and the values are those of a layer-by-layer quantization
+    with torch.no_grad():
+        reference = model(tokens)  # hooks removed: compare the hooked logits with another run
+        with anda.pytorch.attach(model, TUPLE):
+            again = model(tokens)
+    assert torch.equal(logits.detach(), again) and not torch.equal(again, reference)
+
+
+def test_a_hooked_forward_calls_no_numpy(monkeypatch):
+    model = tiny_random_llama()
+    tokens = torch.randint(0, 50, (2, 9))
+    toy = Toy(torch.bfloat16)
+    toy_in = toy_inputs(toy, (2, 3), torch.bfloat16)
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("NumPy was called during a hooked forward pass")
+
+    with anda.pytorch.attach(model, TUPLE), anda.pytorch.attach(toy, TUPLE):
+        with monkeypatch.context() as m:
+            for name in ("asarray", "array", "ascontiguousarray", "frombuffer", "empty", "zeros"):
+                m.setattr(np, name, forbidden)
+            m.setattr(torch.Tensor, "numpy", forbidden)
+            m.setattr(torch, "from_numpy", forbidden)
+            m.setattr(anda, "quantize", forbidden)
+            logits = model(tokens)
+            model(tokens).sum().backward()
+            toy(toy_in)
+            with pytest.raises(AssertionError, match="NumPy"):  # the trap is armed
+                np.asarray([1.0])
+    assert torch.isfinite(logits).all()
+
+
+def test_hooked_tiny_llama_logits_equal_the_numpy_path(tiny):
+    """The logits of hooked tiny-llama-en are, bit for bit, those of the former implementation:
+    every input copied to the host and quantized by the C++ anda.quantize."""
+    model, tokens = tiny
+    window = tokens[:128][None]
+
+    def numpy_path(x, group, mantissa, rounding, nonfinite, kernel):
+        array = (x if x.dtype == torch.float16 else x.float()).detach().cpu().numpy()
+        q = anda.quantize(array.reshape(-1, array.shape[-1]), group=group, mantissa=mantissa,
+                          rounding=rounding, nonfinite=nonfinite)
+        return torch.from_numpy(q.reshape(array.shape)).to(x.device, x.dtype)
+
+    with torch.no_grad(), anda.pytorch.attach(model, (7, 6, 6, 6)):
+        logits = model(window)
+        quantize = anda.torch.quantize
+        try:
+            anda.torch.quantize = numpy_path
+            before = model(window)
+        finally:
+            anda.torch.quantize = quantize
+    assert torch.equal(logits.view(torch.int32), before.view(torch.int32))
 
 
 def test_double_attach_raises():
