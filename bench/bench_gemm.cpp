@@ -107,11 +107,8 @@ const Set& cached(std::size_t K, std::size_t N) {
   return *set;
 }
 
-// INT4 symmetric weights, scales per 128, as independent objects: int_weights copies share
-// their packed layout, so each copy is built from the quantized arrays, then packed here,
-// outside any timed loop, where a backend this CPU runs reads the packed layout (those with
-// prepare(), as in anda::gemm). The packed layout and the plain arrays are the same size, so the
-// copy count follows the plain size.
+// INT4 symmetric weights, scales per 128, as independent objects: copies of one quantized
+// matrix, each holding its own blocked layout (the only copy int_weights keeps).
 struct anda_weight_set {
   std::size_t K, N;
   std::size_t bytes = 0;  // one copy's codes + scales
@@ -119,22 +116,8 @@ struct anda_weight_set {
   anda_weight_set(std::size_t K_, std::size_t N_) : K{K_}, N{N_} {
     const auto W0 =
         anda::int_weights::quantize(random_weights(N, K), anda::weight_type::int4_sym, 128);
-    const std::size_t KG = W0.scale_groups();
-    std::vector<std::int8_t> q(N * K);
-    std::vector<std::uint16_t> scales(N * KG);
-    for (std::size_t n = 0; n < N; ++n) {
-      for (std::size_t k = 0; k < K; ++k) q[n * K + k] = std::int8_t(W0.q(n, k));
-      for (std::size_t g = 0; g < KG; ++g) scales[n * KG + g] = W0.scale(n, g).bits();
-    }
-    bytes = W0.storage_bytes();  // W0 is not packed: codes + scales
-    bool pack = false;
-    for (const anda::kernels::backend* b : anda::kernels::backends())
-      pack = pack || (b->supported() && b->prepare);
-    for (std::size_t c = 0; c < copies_for(bytes, 1); ++c) {
-      copies.push_back(
-          anda::int_weights::from_quantized(anda::weight_type::int4_sym, N, K, 128, q, {}, scales));
-      if (pack) copies.back().packed();
-    }
+    bytes = W0.storage_bytes();
+    for (std::size_t c = 0; c < copies_for(bytes, 1); ++c) copies.push_back(W0);
   }
 };
 

@@ -130,8 +130,11 @@ int run_eval(eval_options o, bool activations_given, bool anda_given, bool weigh
                                 (o.stride ? " at stride " + std::to_string(o.stride) : "") + ", " +
                                 std::to_string(std::max<std::size_t>(o.windows, 1)) + " asked");
   // One layer at a time from the mapped checkpoint: memory peaks near the model, not the
-  // checkpoint in FP32.
-  const model::llama_model m = model::load_model(o.model_dir, *weights, o.weight_group);
+  // checkpoint in FP32. Integer weights are quantized on every thread.
+  const auto load_start = std::chrono::steady_clock::now();
+  const model::llama_model m = model::load_model(o.model_dir, *weights, o.weight_group, threads);
+  const double load_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - load_start).count();
 
   progress_line line;
   model::perplexity_options popt;
@@ -164,6 +167,9 @@ int run_eval(eval_options o, bool activations_given, bool anda_given, bool weigh
     j["seconds"] = r.seconds;
     j["tokens_per_second"] = r.tokens_per_second();
     j["threads"] = threads;
+    j["concurrent_windows"] = r.concurrent_windows;
+    j["threads_per_window"] = r.threads_per_window;
+    j["load_seconds"] = load_seconds;
     j["activations"] =
         act.mode == model::activation_precision::kind::anda ? "anda" : act.to_string();
     if (act.mode == model::activation_precision::kind::anda) {
@@ -194,8 +200,10 @@ int run_eval(eval_options o, bool activations_given, bool anda_given, bool weigh
     std::printf("mean NLL     %.6f\n", r.mean_nll);
     std::printf("perplexity   %.4f\n", r.perplexity);
     std::fprintf(stderr, "peak resident memory %.2f GB\n", double(peak_rss_bytes()) / 1e9);
-    std::printf("tokens/s     %.0f (%d threads, %.1f s)\n", r.tokens_per_second(), threads,
+    std::printf("tokens/s     %.0f (%d threads: %zu window(s) at a time on %d each, %.1f s)\n",
+                r.tokens_per_second(), threads, r.concurrent_windows, r.threads_per_window,
                 r.seconds);
+    std::printf("load         %.1f s\n", load_seconds);
   }
   return 0;
 }
@@ -239,7 +247,9 @@ command add_eval(CLI::App& parent) {
   auto* weight_group =
       app->add_option("--weight-group", o->weight_group, "INT weight scale group Gw (default 128)")
           ->check(count_range(1, 1 << 30));
-  app->add_option("--threads", o->threads, "worker threads over windows (default 0: all cores)")
+  app->add_option("--threads", o->threads,
+                  "worker threads: windows at once, one window's products when fewer windows; "
+                  "also quantizing at load (default 0: all cores)")
       ->check(count_range(0, 4096));
   app->add_flag("--json", o->json, "print one JSON object");
   return {app, [o, activations, anda_options, weight_group, window_len]() -> int {

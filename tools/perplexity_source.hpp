@@ -10,6 +10,7 @@
 #include <anda/text/tokenizer_config.hpp>
 
 #include <unistd.h>
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <memory>
@@ -55,7 +56,8 @@ class perplexity_source {
     if (!precision) throw std::invalid_argument("--weights " + weights + " is not known");
     if (!round) throw std::invalid_argument("--rounding " + rounding_name + " is not known");
     round_ = *round;
-    model_ = std::make_shared<model::llama_model>(model::load_model(model_dir, *precision));
+    model_ = std::make_shared<model::llama_model>(
+        model::load_model(model_dir, *precision, 128, std::max(threads, 1)));
     options_.windows = std::size_t(windows);
     options_.window_len = std::size_t(window_len);
     options_.threads = threads;

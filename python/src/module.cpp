@@ -424,8 +424,8 @@ mantissa planes from the most significant; element i of a group is bit i % 8 of 
       "Encode x (as for quantize) into an ActivationTensor.");
 
   py::class_<int_weights>(m, "IntWeights", R"doc(INT4/INT8 weights [N, K] with one FP16 scale per
-(channel, group of group_size along K): plain row-major arrays, plus the blocked layout of the
-SIMD GeMM kernels, made once when a GeMM first needs it.)doc")
+(channel, group of group_size along K), held once in the blocked layout every GeMM kernel reads
+(channels padded to 16, K to 256).)doc")
       .def_static("from_quantized", &weights_from_quantized, py::arg("q"), py::arg("scales"),
                   py::kw_only(), py::arg("zeros") = py::none(), py::arg("kind") = "int4",
                   py::arg("group_size") = 128,
@@ -440,9 +440,8 @@ scales' shape for int4-asym only. Every value is checked.)doc")
       .def_property_readonly("bits_per_element", &int_weights::bits_per_element,
                              "4 (or 8) + 16 / group_size (+ 8 / group_size for zero points).")
       .def_property_readonly("nbytes", &int_weights::storage_bytes,
-                             "Bytes held: the plain arrays, plus the kernels' blocked layout "
-                             "(the same again, on a shape padded to 16 x 256) once a SIMD GeMM "
-                             "has used these weights.")
+                             "Bytes held: the one blocked copy, on the shape padded to "
+                             "16 x 256.")
       .def_property_readonly(
           "q",
           [](const int_weights& w) {

@@ -3,13 +3,15 @@
 
 #include <anda/storage/int_weights.hpp>
 
+#include <array>
 #include <cstdint>
+#include <cstring>
 #include <random>
 #include "seed.hpp"
 
 using namespace anda;
 
-TEST_CASE("bits_per_element matches the bytes held, plain and packed", "[weights]") {
+TEST_CASE("bits_per_element matches the bytes held: one blocked copy", "[weights]") {
   for (auto type : {weight_type::int4_sym, weight_type::int4_asym, weight_type::int8_sym}) {
     for (std::size_t Gw : {64, 128, 4096}) {
       const Eigen::MatrixXf w = Eigen::MatrixXf::Constant(64, 4096, 0.25f);
@@ -18,17 +20,33 @@ TEST_CASE("bits_per_element matches the bytes held, plain and packed", "[weights
       const double expected = (type == weight_type::int8_sym ? 8 : 4) + 16.0 / double(Gw) +
                               (type == weight_type::int4_asym ? 8.0 / double(Gw) : 0.0);
       CHECK(W.bits_per_element() == expected);
-      // The plain arrays alone until a SIMD kernel asks for the blocked layout ...
-      REQUIRE_FALSE(W.is_packed());
+      // N and K fill whole blocks of 16 x 256: exactly the bits per weight, held once (the
+      // blocked layout the kernels read is the storage itself).
       CHECK(8.0 * double(W.storage_bytes()) / weights == Approx(expected).epsilon(1e-12));
-      // ... then the same cost again (here N and K are already multiples of 16 and 256).
-      const packed_weights& P = W.packed();
-      CHECK(&W.packed() == &P);  // built once
-      CHECK(W.is_packed());
-      CHECK(8.0 * double(P.storage_bytes()) / weights == Approx(expected).epsilon(1e-12));
-      CHECK(W.storage_bytes() == 2 * P.storage_bytes());
-      const auto copy = W;  // copies share the packed layout
-      CHECK(&copy.packed() == &P);
+      CHECK(W.storage_bytes() == W.packed().storage_bytes());
+      const auto copy = W;
+      CHECK(&copy.packed() != &W.packed());  // a copy is a value of its own
+      CHECK(copy.storage_bytes() == W.storage_bytes());
+    }
+  }
+}
+
+TEST_CASE("storage_bytes is the padded shape's: N to 16, K to 256, params per padded channel",
+          "[weights]") {
+  for (auto type : {weight_type::int4_sym, weight_type::int4_asym, weight_type::int8_sym}) {
+    for (const auto& [N, K, Gw] : {std::array<std::size_t, 3>{1, 1, 1},
+                                   {21, 300, 64},
+                                   {33, 513, 128},
+                                   {16, 256, 48},
+                                   {5, 48, SIZE_MAX}}) {
+      const auto W =
+          int_weights::quantize(Eigen::MatrixXf::Ones(Eigen::Index(N), Eigen::Index(K)), type, Gw);
+      const std::size_t Np = (N + 15) / 16 * 16, Kp = (K + 255) / 256 * 256;
+      const std::size_t KG = K / Gw + (K % Gw != 0);
+      const std::size_t code_bits = type == weight_type::int8_sym ? 8 : 4;
+      const std::size_t param_bytes = type == weight_type::int4_asym ? 3 : 2;  // scale (+ zero)
+      INFO(to_string(type) << " N " << N << " K " << K << " Gw " << Gw);
+      CHECK(W.storage_bytes() == Np * Kp * code_bits / 8 + Np * KG * param_bytes);
     }
   }
 }
@@ -151,4 +169,129 @@ TEST_CASE("round-to-nearest quantization stays within half a step", "[weights]")
   Eigen::MatrixXf huge = w * 1e6f;
   CHECK_THROWS_WITH(int_weights::quantize(huge, weight_type::int4_sym),
                     Catch::Contains("FP16 range"));
+}
+
+namespace {
+
+// The quantizer's definition, one weight at a time (docs/gemm.md): what int_weights::quantize
+// must return, code for code. Returns the codes u[n * K + k], scales and zero points [n * KG + g].
+struct plain_quantized {
+  std::vector<unsigned> codes;
+  std::vector<std::uint16_t> scales;
+  std::vector<int> zeros;
+};
+
+plain_quantized quantize_by_definition(const Eigen::MatrixXf& W, weight_type type, std::size_t Gw) {
+  const std::size_t N = std::size_t(W.rows()), K = std::size_t(W.cols());
+  const std::size_t KG = K / Gw + (K % Gw != 0);
+  const bool asym = type == weight_type::int4_asym;
+  const float qmax = type == weight_type::int8_sym ? 127.0f : 7.0f;
+  const int c = type == weight_type::int4_sym ? 8 : type == weight_type::int8_sym ? 128 : 0;
+  plain_quantized out{std::vector<unsigned>(N * K), std::vector<std::uint16_t>(N * KG),
+                      std::vector<int>(N * KG)};
+  for (std::size_t n = 0; n < N; ++n) {
+    for (std::size_t g = 0; g < KG; ++g) {
+      const std::size_t k0 = g * Gw, k1 = k0 + std::min(Gw, K - k0);
+      float lo = 0, hi = 0;
+      for (std::size_t k = k0; k < k1; ++k) {
+        lo = std::min(lo, W(Eigen::Index(n), Eigen::Index(k)));
+        hi = std::max(hi, W(Eigen::Index(n), Eigen::Index(k)));
+      }
+      const fp16 scale = fp16::from_float(asym ? (hi - lo) / 15.0f : std::max(hi, -lo) / qmax);
+      const float s = scale.to_float();
+      const int z = asym && s > 0 ? std::clamp(int(std::round(-lo / s)), 0, 15) : 0;
+      out.scales[n * KG + g] = scale.bits();
+      out.zeros[n * KG + g] = z;
+      for (std::size_t k = k0; k < k1; ++k) {
+        int q = s > 0 ? int(std::round(W(Eigen::Index(n), Eigen::Index(k)) / s)) : 0;
+        q = asym ? std::clamp(q + z, 0, 15) : std::clamp(q, -int(qmax), int(qmax)) + c;
+        out.codes[n * K + k] = unsigned(q);
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("quantize gives the definition's codes on any number of threads, ties included",
+          "[weights]") {
+  auto rng = anda::test::test_rng(5);
+  std::normal_distribution<float> gauss;
+  const std::size_t N = 37 + 2 * 128, K = 300;  // a partial block, blocks in 3 panels of 8
+  Eigen::MatrixXf w = Eigen::MatrixXf::NullaryExpr(N, K, [&] { return gauss(rng); });
+  // Rows on an exact grid, so that w / scale lands on ties k + 0.5 (absmax 7/8: scale 1/8 for
+  // INT4 symmetric, and halves of steps for the others), zeros, an outlier, -0 and subnormals.
+  for (Eigen::Index k = 0; k < Eigen::Index(K); ++k) {
+    w(3, k) = float(int(k % 29) - 14) / 16.0f;
+    w(4, k) = float(int(k % 15) - 7) / 16.0f + 1.0f / 32.0f;
+    w(9, k) = k % 3 == 0 ? -0.0f : 0x1p-140f * float(k % 5);
+  }
+  w(3, 0) = 7.0f / 8.0f;
+  w.row(11).setZero();
+  w(20, 150) = 40.0f;
+  for (auto type : {weight_type::int4_sym, weight_type::int4_asym, weight_type::int8_sym}) {
+    for (std::size_t Gw : {std::size_t{64}, std::size_t{100}, std::size_t{1}, K}) {
+      const plain_quantized want = quantize_by_definition(w, type, Gw);
+      const auto one = int_weights::quantize(w, type, Gw);
+      const std::size_t KG = one.scale_groups();
+      for (std::size_t n = 0; n < N; ++n) {
+        for (std::size_t k = 0; k < K; ++k) {
+          INFO(to_string(type) << " Gw " << Gw << " at " << n << "," << k);
+          REQUIRE(one.code(n, k) == want.codes[n * K + k]);
+        }
+        for (std::size_t g = 0; g < KG; ++g) {
+          REQUIRE(one.scale(n, g).bits() == want.scales[n * KG + g]);
+          REQUIRE(one.zero(n, g) == want.zeros[n * KG + g]);
+        }
+      }
+      // Every byte of the layout, padding included, whatever the thread count.
+      for (int threads : {2, 3, 64}) {
+        const auto many = int_weights::quantize(w, type, Gw, threads);
+        const packed_weights &a = one.packed(), &b = many.packed();
+        REQUIRE(std::memcmp(a.codes(), b.codes(), a.padded_rows() / 16 * a.block_bytes()) == 0);
+        REQUIRE(std::memcmp(a.scales_fp16(), b.scales_fp16(), 2 * a.padded_rows() * KG) == 0);
+        if (type == weight_type::int4_asym)
+          REQUIRE(std::memcmp(a.offsets(), b.offsets(), a.padded_rows() * KG) == 0);
+      }
+    }
+  }
+}
+
+TEST_CASE("quantize reports the first bad (channel, group) in row order on any thread count",
+          "[weights]") {
+  Eigen::MatrixXf w = Eigen::MatrixXf::Constant(70, 256, 0.5f);
+  w(60, 3) = NAN;         // a later block
+  w(40, 200) = 1e6f;      // group 1 of channel 40: beyond the FP16 scale range
+  w(40, 130) = INFINITY;  // group 1 of channel 40 too: non-finite comes first there
+  w(40, 5) = 1e6f;        // but group 0 of channel 40 comes before group 1
+  for (int threads : {1, 2, 5}) {
+    INFO(threads << " threads");
+    CHECK_THROWS_WITH(int_weights::quantize(w, weight_type::int4_sym, 128, threads),
+                      "int_weights::quantize: channel 40 needs a scale beyond the FP16 range");
+    Eigen::MatrixXf v = w;
+    v(40, 5) = 0.5f;
+    CHECK_THROWS_WITH(int_weights::quantize(v, weight_type::int4_sym, 128, threads),
+                      "int_weights::quantize: weight (40, 130) is not finite");
+    v(40, 130) = v(40, 200) = 0.5f;
+    CHECK_THROWS_WITH(int_weights::quantize(v, weight_type::int4_asym, 128, threads),
+                      "int_weights::quantize: weight (60, 3) is not finite");
+  }
+  CHECK_THROWS_WITH(int_weights::quantize(w, weight_type::int4_sym, 128, 0),
+                    Catch::Contains("threads must be at least 1"));
+}
+
+TEST_CASE("dequantize_rows reads the same values as dequantized", "[weights]") {
+  auto rng = anda::test::test_rng(6);
+  std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
+  const Eigen::MatrixXf w = Eigen::MatrixXf::NullaryExpr(21, 300, [&] { return uniform(rng); });
+  for (auto type : {weight_type::int4_sym, weight_type::int4_asym, weight_type::int8_sym}) {
+    const auto W = int_weights::quantize(w, type, 64);
+    const Eigen::MatrixXf rows = W.dequantize_rows(5, 13);
+    REQUIRE(rows.rows() == 13);
+    for (Eigen::Index r = 0; r < rows.rows(); ++r)
+      for (Eigen::Index k = 0; k < rows.cols(); ++k)
+        REQUIRE(rows(r, k) == W.dequantized(std::size_t(r + 5), std::size_t(k)));
+    CHECK(W.dequantize().middleRows(5, 13) == rows);
+  }
 }

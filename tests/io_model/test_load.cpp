@@ -266,10 +266,12 @@ TEST_CASE("load_llama: an Inf or NaN weight names the tensor, its file and the e
              Contains("holds NaN at element 7"));
 }
 
-// Issue 13: integer weights are quantized once and held only as int_weights; FP weights that a
+// Issue 13: integer weights are quantized once and held only as int_weights, in one copy (the
+// blocked layout the GeMM kernels read: no plain + packed twin, no FP32 twin); FP weights that a
 // 16-bit type holds exactly (these F32 tensors are all multiples of 0.25 below 2048) are kept in
-// 2 bytes; the bytes held are counted as the bits_per_element / storage_bytes tests do.
-TEST_CASE("load_model: no FP32 copy of integer weights, FP weights kept narrow", "[load][memory]") {
+// 2 bytes. The bytes held are checked against the layout's formula: codes of 4 or 8 bits and
+// FP16 scales (+ zero points) on the shape padded to 16 channels x 256 inputs.
+TEST_CASE("load_model: one copy of integer weights, FP weights kept narrow", "[load][memory]") {
   using anda::model::load_model;
   using anda::model::weight_precision;
   temp_dir dir("memory");
@@ -283,19 +285,21 @@ TEST_CASE("load_model: no FP32 copy of integer weights, FP weights kept narrow",
   const std::size_t other = 2 * (16 * 8 * 2) + 5 * 8 * 4;
 
   for (auto p : {weight_precision::int4, weight_precision::int4_asym, weight_precision::int8}) {
-    const auto m = load_model(dir.path(), p, 4);
-    const auto held = m.weight_bytes();
-    INFO(to_string(p));
-    CHECK(held.linear_float == 0);
-    std::size_t integer = 0;
-    for (const auto& [n, k] : shapes) {
-      auto w = anda::int_weights::quantize(Eigen::MatrixXf::Ones(n, k),
-                                           anda::model::to_weight_type(p), 4);
-      if (anda::kernels::selected_backend().prepare) (void)w.packed();
-      integer += w.storage_bytes();
+    for (int threads : {1, 3}) {
+      const auto m = load_model(dir.path(), p, 4, threads);
+      const auto held = m.weight_bytes();
+      INFO(to_string(p) << ", " << threads << " threads");
+      CHECK(held.linear_float == 0);
+      std::size_t integer = 0;
+      for (const auto& [n, k] : shapes) {
+        const std::size_t Np = (std::size_t(n) + 15) / 16 * 16;  // K = 8..16: padded to 256
+        const std::size_t codes = Np * 256 * (p == weight_precision::int8 ? 8 : 4) / 8;
+        const std::size_t groups = (std::size_t(k) + 3) / 4;  // scale group 4
+        integer += codes + Np * groups * (p == weight_precision::int4_asym ? 3 : 2);
+      }
+      CHECK(held.linear_integer == 2 * integer);
+      CHECK(held.other == other);
     }
-    CHECK(held.linear_integer == 2 * integer);
-    CHECK(held.other == other);
   }
   for (auto p : {weight_precision::fp32, weight_precision::fp16}) {
     const auto held = load_model(dir.path(), p).weight_bytes();

@@ -226,6 +226,60 @@ TEST_CASE("the tuple is per call: one model, many tuples, same answers as fresh 
   }
 }
 
+TEST_CASE("one window on many threads: the same logits for any thread count", "[model][threads]") {
+  const llama_weights w = random_weights(64, 4, 2, 16, 128, 90, 2, false, 43);
+  const auto tokens = random_tokens(37, 90, 9);
+  const auto anda = activation_precision::anda({7, 6, 6, 6}, 32);
+  for (auto p : {weight_precision::int4, weight_precision::int8, weight_precision::fp16}) {
+    // Quantizing on 3 threads gives the weights of 1.
+    const llama_model m{w, p, 32}, m3{w, p, 32, 3};
+    for (const auto& act : {anda, activation_precision::fp16(), activation_precision::fp32()}) {
+      const Eigen::MatrixXf one = m.logits(tokens, act);
+      INFO(to_string(p) << ", " << act.to_string());
+      CHECK(m3.logits(tokens, act) == one);
+      for (int threads : {2, 3, 4, 7}) {
+        CHECK(m.logits(tokens, act, threads) == one);
+        CHECK(m.head_by_token(m.hidden_states(tokens, act, threads), threads) ==
+              m.head_by_token(m.hidden_states(tokens, act)));
+      }
+    }
+  }
+  // Perplexity of one window uses every thread on it: the same numbers.
+  const llama_model m{w, weight_precision::int4, 32};
+  perplexity_options o;
+  o.window_len = 37;
+  const perplexity_result one = evaluate_perplexity(m, tokens, anda, o);
+  o.threads = 3;
+  const perplexity_result three = evaluate_perplexity(m, tokens, anda, o);
+  CHECK(three.threads_per_window == 3);
+  CHECK(three.concurrent_windows == 1);
+  CHECK(three.window_nll == one.window_nll);
+  CHECK_THROWS_WITH(m.logits(tokens, anda, 0), Catch::Contains("threads must be at least 1"));
+}
+
+TEST_CASE("FP products split into fixed row blocks: the same bits on any thread count",
+          "[model][threads]") {
+  // Above detail::widen_block_elements, so that the rows are widened in several blocks.
+  struct dense {
+    Eigen::MatrixXf m;
+    Eigen::MatrixXf rows_as_float(Eigen::Index r0, Eigen::Index n) const {
+      return m.middleRows(r0, n);
+    }
+  };
+  const Eigen::Index rows = 4200, cols = 4096;
+  REQUIRE(detail::widen_block_rows(rows, cols) < rows);
+  auto rng = anda::test::test_rng(12);
+  std::normal_distribution<float> gauss;
+  dense w{Eigen::MatrixXf::NullaryExpr(rows, cols, [&] { return gauss(rng); })};
+  const Eigen::MatrixXf x = Eigen::MatrixXf::NullaryExpr(5, cols, [&] { return gauss(rng); });
+  Eigen::MatrixXf one(5, rows), many(5, rows);
+  detail::multiply_transposed(x, w, rows, cols, one);
+  for (int threads : {2, 3}) {
+    detail::multiply_transposed(x, w, rows, cols, many, threads);
+    CHECK(many == one);
+  }
+}
+
 TEST_CASE("errors: token ids, shapes, formats, non-finite inputs", "[model]") {
   llama_weights w = random_weights(16, 2, 2, 8, 32, 40, 1, false, 29);
   const llama_model m{w, weight_precision::int4, 8};  // Gw = 8 < K

@@ -44,6 +44,9 @@ inline std::vector<float> oracle_gemm(const activation_tensor& X, const int_weig
   const Eigen::MatrixXf x = X.decode_float();
   const std::size_t T = X.rows(), N = W.rows(), K = X.cols(), G = std::size_t(X.fmt().group());
   std::vector<float> y(T * N);
+  std::vector<int> w(N * K);  // every w(n, k), read once
+  for (std::size_t n = 0; n < N; ++n)
+    for (std::size_t k = 0; k < K; ++k) w[n * K + k] = W.w(n, k);
   for (std::size_t t = 0; t < T; ++t) {
     for (std::size_t n = 0; n < N; ++n) {
       float acc = 0.0f;
@@ -53,7 +56,7 @@ inline std::vector<float> oracle_gemm(const activation_tensor& X, const int_weig
         for (std::size_t k = g * G; k < std::min(K, g * G + G); ++k) {
           const float v = x(Eigen::Index(t), Eigen::Index(k));
           nan |= std::isnan(v);
-          r += double(v) * W.w(n, k);
+          r += double(v) * w[n * K + k];
         }
         if (nan) {
           acc = NAN;

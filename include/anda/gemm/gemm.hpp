@@ -5,11 +5,11 @@
 #include <Eigen/Core>
 
 #include <algorithm>
-#include <thread>
 #include <vector>
 
 #include "anda/gemm/reference.hpp"
 #include "anda/kernels/registry.hpp"
+#include "anda/storage/parallel.hpp"
 
 namespace anda {
 
@@ -21,7 +21,7 @@ struct gemm_options {
 };
 
 // Writes Y = X * W^T into y: a T x N column-major matrix or block of one (any outer stride).
-// Worker threads are started per call; results are identical for any thread count.
+// Worker threads are started per call (run_parts); results are identical for any thread count.
 inline void gemm(const activation_tensor& X, const int_weights& W,
                  Eigen::Ref<Eigen::MatrixXf, 0, Eigen::OuterStride<>> y,
                  const gemm_options& opt = {}) {
@@ -38,18 +38,14 @@ inline void gemm(const activation_tensor& X, const int_weights& W,
   const std::size_t blocks = (W.rows() + block - 1) / block;
   const std::size_t parts = std::min<std::size_t>(std::size_t(opt.threads), blocks);
   std::vector<gemm_stats> stats(parts);
-  if (k.prepare) W.packed();  // once, before the threads start
   const kernels::int8_activations A =
       k.prepare ? k.prepare(X, W.type()) : kernels::int8_activations{};
-  auto run = [&](std::size_t part) {
-    const std::size_t b0 = blocks * part / parts, b1 = blocks * (part + 1) / parts;
+  run_parts(parts, [&](std::size_t part) {
+    const std::size_t b0 = part_begin(blocks, part, parts),
+                      b1 = part_begin(blocks, part + 1, parts);
     k.gemm({&X, &W, k.prepare ? &A : nullptr, opt.mode, b0 * block, std::min(W.rows(), b1 * block),
             y.data(), 1, std::size_t(y.outerStride()), &stats[part]});
-  };
-  std::vector<std::jthread> workers;
-  for (std::size_t part = 1; part < parts; ++part) workers.emplace_back(run, part);
-  run(0);
-  workers.clear();  // join
+  });
   if (opt.stats)
     for (const auto& s : stats) opt.stats->fp16_overflows += s.fp16_overflows;
 }

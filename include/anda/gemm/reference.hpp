@@ -7,6 +7,7 @@
 #include <cmath>
 #include <limits>
 #include <string>
+#include <vector>
 
 #include "anda/format/reference.hpp"
 #include "anda/gemm/accumulate.hpp"
@@ -26,27 +27,43 @@ inline void check_gemm_shapes(const activation_tensor& X, const int_weights& W) 
         " is not a multiple of the activation group G = " + std::to_string(X.fmt().group()));
 }
 
-// The exact integer product of activation group g of row t with weight row n (docs/gemm.md step 1).
-inline std::int32_t group_dot(const activation_tensor& X, std::size_t t, std::size_t g,
-                              const int_weights& W, std::size_t n) {
+// Activation group g of row t as signed integers a[i] = (-1)^sign * magnitude, i < G (the
+// padded tail too: its values are never multiplied).
+inline void signed_group(const activation_tensor& X, std::size_t t, std::size_t g,
+                         std::int32_t* a) {
   const group_view v = X.group(t, g);
-  const std::size_t G = std::size_t(X.fmt().group());
+  for (int i = 0; i < v.size(); ++i)
+    a[i] = v.sign(i) ? -std::int32_t(v.magnitude(i)) : std::int32_t(v.magnitude(i));
+}
+
+// The exact integer product of activation group g, given as its signed integers a, with weight
+// row n (docs/gemm.md step 1): the sum of a[i] * w(n, g * G + i) over the columns k < K.
+inline std::int32_t group_dot(const std::int32_t* a, std::size_t g, std::size_t G,
+                              const int_weights& W, std::size_t n) {
   std::int64_t p = 0;
-  for (std::size_t i = 0; i < G && g * G + i < X.cols(); ++i) {
-    const std::int64_t a =
-        v.sign(int(i)) ? -std::int64_t(v.magnitude(int(i))) : v.magnitude(int(i));
-    p += a * W.w(n, g * G + i);
-  }
+  for (std::size_t i = 0; i < G && g * G + i < W.cols(); ++i)
+    p += std::int64_t(a[i]) * W.w(n, g * G + i);
   return static_cast<std::int32_t>(p);  // |p| < 2^31 for every supported G, M and weight type
 }
 
-// Output channels [n_begin, n_end): writes y[t * row_stride + n * col_stride].
+// The same for activation group g of row t of X.
+inline std::int32_t group_dot(const activation_tensor& X, std::size_t t, std::size_t g,
+                              const int_weights& W, std::size_t n) {
+  std::int32_t a[256];  // G <= 256
+  signed_group(X, t, g, a);
+  return group_dot(a, g, std::size_t(X.fmt().group()), W, n);
+}
+
+// Output channels [n_begin, n_end): writes y[t * row_stride + n * col_stride]. Each row of X is
+// turned into signed integers once, then multiplied with every channel.
 inline void reference_gemm_rows(const activation_tensor& X, const int_weights& W, accumulate mode,
                                 std::size_t n_begin, std::size_t n_end, float* y,
                                 std::size_t row_stride, std::size_t col_stride, gemm_stats* stats) {
   const int M = X.fmt().mantissa();
   const std::size_t G = std::size_t(X.fmt().group());
+  std::vector<std::int32_t> a(X.groups_per_row() * G);  // row t, group by group
   for (std::size_t t = 0; t < X.rows(); ++t) {
+    for (std::size_t g = 0; g < X.groups_per_row(); ++g) signed_group(X, t, g, a.data() + g * G);
     for (std::size_t n = n_begin; n < n_end; ++n) {
       float acc = 0.0f;
       for (std::size_t g = 0; g < X.groups_per_row(); ++g) {
@@ -56,7 +73,7 @@ inline void reference_gemm_rows(const activation_tensor& X, const int_weights& W
           continue;
         }
         const int k = int(E < 1 ? 1 : E) - 15 - (M - 1);
-        const std::int32_t p = group_dot(X, t, g, W, n);
+        const std::int32_t p = group_dot(a.data() + g * G, g, G, W, n);
         float r;
         if (mode == accumulate::paper) {
           r = round_scaled_to_fp16(p, k);

@@ -13,13 +13,17 @@
 //   m.logits(tokens);                                             // FP32 activations
 //   m.logits(tokens, activation_precision::fp16());               // W4A16 reference
 //   m.logits(tokens, activation_precision::anda({7, 6, 6, 6}));   // Anda at A_qkv, A_o, A_u, A_d
+//   m.logits(tokens, act, 8);                                     // one window on 8 threads
 // The activation precision (tuple, group, rounding) is a per-call parameter: trying many tuples
 // costs nothing beyond the forward passes themselves (see perplexity.hpp for windows and threads).
-// logits() is const and keeps no state: any number of threads may call it at once.
+// logits() is const and keeps no state: any number of threads may call it at once. Its own
+// `threads` split each product (output channels in fixed blocks: anda::gemm's blocks of 16, the
+// FP products' blocks of rows) and the attention heads; the result is the same for any count.
 //
-// Memory: integer weights are held only as int_weights (no FP32 twin); FP weights, embeddings and
-// the head in the narrowest float type that holds them exactly (weight_matrix.hpp: FP16 or BF16
-// for such checkpoints). The FP products widen (or dequantize) a block of rows at a time.
+// Memory: integer weights are held only as int_weights (one copy, in the GeMM kernels' blocked
+// layout; no FP32 twin); FP weights, embeddings and the head in the narrowest float type that
+// holds them exactly (weight_matrix.hpp: FP16 or BF16 for such checkpoints). The FP products
+// widen (or dequantize) a block of rows at a time, one block per thread.
 //
 // Numerics follow HF eager attention in FP32: q k^T * head_dim^-0.5, causal mask, softmax, p v;
 // RoPE angles position * inv_freq in float with inv_freq = 1 / theta^(2i / head_dim) in float
@@ -54,6 +58,7 @@
 #include "anda/model/weight_matrix.hpp"
 #include "anda/storage/activation_tensor.hpp"
 #include "anda/storage/int_weights.hpp"
+#include "anda/storage/parallel.hpp"
 
 namespace anda::model {
 
@@ -73,13 +78,9 @@ struct linear {
   Eigen::Index rows() const { return packed ? Eigen::Index(packed->rows()) : w.rows(); }
   Eigen::Index cols() const { return packed ? Eigen::Index(packed->cols()) : w.cols(); }
   // Rows [r0, r0 + n) of the weights in FP32: exactly the values the products multiply.
-  Eigen::MatrixXf rows_as_float(Eigen::Index r0, Eigen::Index n) const {
+  weight_matrix::row_major rows_as_float(Eigen::Index r0, Eigen::Index n) const {
     if (!packed) return w.rows_as_float(r0, n);
-    Eigen::MatrixXf out(n, cols());
-    for (Eigen::Index r = 0; r < n; ++r)
-      for (Eigen::Index c = 0; c < out.cols(); ++c)
-        out(r, c) = packed->dequantized(std::size_t(r0 + r), std::size_t(c));
-    return out;
+    return packed->dequantize_rows(std::size_t(r0), std::size_t(n));
   }
 };
 
@@ -99,16 +100,31 @@ inline Eigen::Index widen_block_rows(Eigen::Index rows, Eigen::Index cols) {
                                 widen_block_elements / std::max<Eigen::Index>(cols, 1) / 64 * 64);
 }
 
+// fn(r0, n) for each block of rows [r0, r0 + n) of a [rows, cols] weight matrix, the blocks
+// shared out among `threads` threads. The blocks depend on the shape only, never on the thread
+// count, so neither do the products computed per block.
+template <class Fn>
+void for_row_blocks(Eigen::Index rows, Eigen::Index cols, int threads, const Fn& fn) {
+  const Eigen::Index block = widen_block_rows(rows, cols);
+  const auto blocks = std::size_t((rows + block - 1) / block);
+  const std::size_t parts = std::min(std::size_t(std::max(threads, 1)), blocks);
+  run_parts(parts, [&](std::size_t part) {
+    for (std::size_t b = part_begin(blocks, part, parts); b < part_begin(blocks, part + 1, parts);
+         ++b) {
+      const Eigen::Index r0 = Eigen::Index(b) * block;
+      fn(r0, std::min(block, rows - r0));
+    }
+  });
+}
+
 // y[T, out] = x[T, in] * W^T, W widened (or dequantized) a block of rows at a time.
 template <class Weights>
 void multiply_transposed(const Eigen::MatrixXf& x, const Weights& w, Eigen::Index rows,
-                         Eigen::Index cols, Eigen::Ref<Eigen::MatrixXf> y) {
-  const Eigen::Index block = widen_block_rows(rows, cols);
-  for (Eigen::Index r0 = 0; r0 < rows; r0 += block) {
-    const Eigen::Index n = std::min(block, rows - r0);
-    const Eigen::MatrixXf wb = w.rows_as_float(r0, n);
+                         Eigen::Index cols, Eigen::Ref<Eigen::MatrixXf> y, int threads = 1) {
+  for_row_blocks(rows, cols, threads, [&](Eigen::Index r0, Eigen::Index n) {
+    const auto wb = w.rows_as_float(r0, n);
     y.middleCols(r0, n).noalias() = x * wb.transpose();
-  }
+  });
 }
 
 inline Eigen::MatrixXf stack_rows(std::initializer_list<const Eigen::MatrixXf*> parts) {
@@ -123,16 +139,22 @@ inline Eigen::MatrixXf stack_rows(std::initializer_list<const Eigen::MatrixXf*> 
   return out;
 }
 
-// A column-major matrix copied to row-major (tokens' rows contiguous, as the encoder reads them)
-// in square tiles, so that both sides stay in cache.
-inline row_matrix to_row_major(const Eigen::MatrixXf& x) {
+// out = x for matrices of opposite storage orders (same shape), copied in square tiles so that
+// both sides stay in cache (a plain assignment walks one of them with a large stride).
+template <class From, class To>
+void copy_in_tiles(const From& x, To& out) {
   constexpr Eigen::Index tile = 16;
-  row_matrix out(x.rows(), x.cols());
   for (Eigen::Index c0 = 0; c0 < x.cols(); c0 += tile)
     for (Eigen::Index r0 = 0; r0 < x.rows(); r0 += tile) {
       const Eigen::Index nr = std::min(tile, x.rows() - r0), nc = std::min(tile, x.cols() - c0);
       out.block(r0, c0, nr, nc) = x.block(r0, c0, nr, nc);
     }
+}
+
+// A column-major matrix copied to row-major (tokens' rows contiguous, as the encoder reads them).
+inline row_matrix to_row_major(const Eigen::MatrixXf& x) {
+  row_matrix out(x.rows(), x.cols());
+  copy_in_tiles(x, out);
   return out;
 }
 
@@ -277,7 +299,7 @@ struct rope_table {
 // The bytes a model's weights hold, by kind (llama_model::weight_bytes).
 struct weight_memory {
   std::size_t linear_float = 0;    // FP linear weights (narrow: weight_matrix)
-  std::size_t linear_integer = 0;  // int_weights, their packed layout included
+  std::size_t linear_integer = 0;  // int_weights (their one blocked layout, padding included)
   std::size_t other = 0;           // embeddings, head, positions, projections, norms, biases
   std::size_t total() const { return linear_float + linear_integer + other; }
 };
@@ -290,25 +312,27 @@ class llama_model {
 
   // Takes the FP32 weights (moved in) and prepares the linear layers once: FP16 rounding, or
   // round-to-nearest integer quantization with scale group `weight_group` (INT4 symmetric or
-  // asymmetric, INT8). The embeddings, norms and head keep their values (stored narrow when
-  // exact, weight_matrix.hpp).
+  // asymmetric, INT8) on `threads` threads (the same weights for any count). The embeddings,
+  // norms and head keep their values (stored narrow when exact, weight_matrix.hpp).
   explicit llama_model(llama_weights w, weight_precision weights = weight_precision::fp32,
-                       int weight_group = 128)
+                       int weight_group = 128, int threads = 1)
       : cfg_{w.config}, precision_{weights}, weight_group_{weight_group} {
     if (int(w.layers.size()) != w.config.num_layers)
       throw error("llama_model: the config has " + std::to_string(w.config.num_layers) +
                   " layers, the weights " + std::to_string(w.layers.size()));
     std::vector<llama_layer> layers = std::move(w.layers);
     w.layers.clear();
-    build(std::move(w), [&](std::size_t i) { return std::move(layers[i]); });
+    const layer_source take = [&](std::size_t i) { return std::move(layers[i]); };
+    build(std::move(w), take, threads);
   }
 
   // The same from the weights without layers (`outer`: config, embeddings, norm, head) and the
   // layers one at a time: each is prepared and its FP32 values freed before the next is asked.
   llama_model(llama_weights outer, const layer_source& layers,
-              weight_precision weights = weight_precision::fp32, int weight_group = 128)
+              weight_precision weights = weight_precision::fp32, int weight_group = 128,
+              int threads = 1)
       : cfg_{outer.config}, precision_{weights}, weight_group_{weight_group} {
-    build(std::move(outer), layers);
+    build(std::move(outer), layers, threads);
   }
 
   const llama_config& config() const { return cfg_; }
@@ -344,38 +368,40 @@ class llama_model {
              {L.down.cols(), L.down.rows()}}};
   }
 
-  // An upper estimate of the working memory (bytes) of one forward pass over T tokens: the FP32
-  // activations of a layer (residual, norm, q/k/v, context, gate/up, their encoded copies), the
-  // T x T attention scores and, with `logits`, the [vocab, T] logits. Computed in double: no
-  // overflow for any T.
-  double window_bytes(std::size_t T, bool logits = true) const {
+  // An upper estimate of the working memory (bytes) of one forward pass over T tokens on
+  // `threads` threads: the FP32 activations of a layer (residual, norm, q/k/v, context, gate/up,
+  // their encoded copies), the T x T attention scores (one matrix per thread, up to one per
+  // head) and, with `logits`, the [vocab, T] logits. Computed in double: no overflow for any T.
+  double window_bytes(std::size_t T, bool logits = true, int threads = 1) const {
     const double t = double(T), h = cfg_.hidden_size, f = cfg_.intermediate_size,
                  q = double(cfg_.num_heads) * cfg_.head_dim,
                  kv = double(cfg_.num_kv_heads) * cfg_.head_dim;
     const double per_token = 4 * h + 3 * (q + 2 * kv) + 2 * q + 6 * f;
-    return 4 * (t * t + t * per_token + (logits ? t * cfg_.vocab_size : 0));
+    const double scores = t * t * double(std::clamp(threads, 1, std::max(cfg_.num_heads, 1)));
+    return 4 * (scores + t * per_token + (logits ? t * cfg_.vocab_size : 0));
   }
 
-  // Throws anda::error when `threads` concurrent forward passes over T tokens need more than
-  // `limit` bytes (0: this machine's physical memory), saying how much they need.
-  void check_window_memory(std::size_t T, std::size_t threads, double limit = 0,
-                           bool logits = true) const {
+  // Throws anda::error when `windows` concurrent forward passes over T tokens, each on
+  // `threads` threads, need more than `limit` bytes (0: this machine's physical memory), saying
+  // how much they need.
+  void check_window_memory(std::size_t T, std::size_t windows, double limit = 0, bool logits = true,
+                           int threads = 1) const {
     if (limit <= 0) limit = detail::physical_memory_bytes();
-    const double one = window_bytes(T, logits), all = one * double(threads);
+    const double one = window_bytes(T, logits, threads), all = one * double(windows);
     if (limit > 0 && all > limit) {
       std::string m = "a window of " + std::to_string(T) + " tokens needs about " +
                       detail::gib(one) + " of working memory (the attention scores alone " +
                       detail::gib(4 * double(T) * double(T)) + ")";
-      if (threads > 1) {
+      if (windows > 1) {
         m += ", ";
-        m += std::to_string(threads);
+        m += std::to_string(windows);
         m += " at once ";
         m += detail::gib(all);
       }
       m += "; more than the ";
       m += detail::gib(limit);
       m += " available: use shorter windows";
-      if (threads > 1) m += " or fewer threads";
+      if (windows > 1 || threads > 1) m += " or fewer threads";
       throw error(m);
     }
   }
@@ -384,16 +410,17 @@ class llama_model {
   // Throws anda::error for an id outside the vocabulary, more tokens than max_position_embeddings
   // (the positions the model was trained for) or than a Mistral sliding window, an invalid
   // activation format, or (under nonfinite::reject) an Inf/NaN module input, naming the layer and
-  // module.
-  Eigen::MatrixXf logits(std::span<const std::int32_t> tokens,
-                         const activation_precision& act = {}) const {
-    return head(hidden_states(tokens, act));
+  // module. `threads` threads work on this one window; the result is the same for any count.
+  Eigen::MatrixXf logits(std::span<const std::int32_t> tokens, const activation_precision& act = {},
+                         int threads = 1) const {
+    return head(hidden_states(tokens, act, threads), threads);
   }
 
   // The final hidden states [T, embed_dim] (the head's input).
   Eigen::MatrixXf hidden_states(std::span<const std::int32_t> tokens,
-                                const activation_precision& act = {}) const {
+                                const activation_precision& act = {}, int threads = 1) const {
     act.validate();
+    if (threads < 1) throw error("llama_model: threads must be at least 1");
     const Eigen::Index T = static_cast<Eigen::Index>(tokens.size());
     if (T == 0) throw error("llama_model: no tokens");
     if (cfg_.max_positions > 0 && T > cfg_.max_positions)
@@ -405,7 +432,7 @@ class llama_model {
                   " (sliding-window attention is not implemented): use windows of at most " +
                   std::to_string(cfg_.sliding_window) + " tokens");
     try {
-      check_window_memory(std::size_t(T), 1, 0, false);
+      check_window_memory(std::size_t(T), 1, 0, false, threads);
     } catch (const error& e) {
       throw error(std::string("llama_model: ") + e.what());
     }
@@ -423,7 +450,8 @@ class llama_model {
     Eigen::MatrixXf x;
     if (!project_in_.empty()) {
       x.resize(T, cfg_.hidden_size);
-      detail::multiply_transposed(e, project_in_, project_in_.rows(), project_in_.cols(), x);
+      detail::multiply_transposed(e, project_in_, project_in_.rows(), project_in_.cols(), x,
+                                  threads);
     } else {
       x = std::move(e);
     }
@@ -440,9 +468,9 @@ class llama_model {
     for (std::size_t li = 0; li < layers_.size(); ++li) {
       const detail::layer& L = layers_[li];
       // Attention block.
-      Eigen::MatrixXf qkv = post_ln ? apply(L.qkv, x, act, module_input::qkv, li)
+      Eigen::MatrixXf qkv = post_ln ? apply(L.qkv, x, act, module_input::qkv, li, threads)
                                     : apply(L.qkv, norm(x, L.input_norm, L.input_norm_bias), act,
-                                            module_input::qkv, li);
+                                            module_input::qkv, li, threads);
       auto q = qkv.leftCols(H * hd);
       auto k = qkv.middleCols(H * hd, KV * hd);
       auto v = qkv.rightCols(KV * hd);
@@ -462,25 +490,31 @@ class llama_model {
       // Scores transposed: column i holds query i against keys 0..i (the causal prefix, the
       // upper triangle), contiguous for the softmax; only that triangle is computed, and the
       // context multiplies only the lower triangle of its transpose (the masked entries are 0).
-      Eigen::MatrixXf scores(T, T);
-      for (int qh = 0; qh < H; ++qh) {
-        const int kvh = qh / (H / KV);  // GQA: H / KV query heads share one key/value head
-        scores.triangularView<Eigen::Upper>() =
-            k.middleCols(kvh * hd, hd) * q.middleCols(qh * hd, hd).transpose();
-        for (Eigen::Index i = 0; i < T; ++i) {
-          auto col = scores.col(i).head(i + 1);
-          col *= scaling;
-          detail::softmax_prefix(col.data(), i + 1);
+      // The heads are shared out among the threads, each with its own scores.
+      const auto heads = std::size_t(H);
+      const std::size_t parts = std::min(std::size_t(threads), heads);
+      run_parts(parts, [&](std::size_t part) {
+        Eigen::MatrixXf scores(T, T);
+        for (auto qh = int(part_begin(heads, part, parts));
+             qh < int(part_begin(heads, part + 1, parts)); ++qh) {
+          const int kvh = qh / (H / KV);  // GQA: H / KV query heads share one key/value head
+          scores.triangularView<Eigen::Upper>() =
+              k.middleCols(kvh * hd, hd) * q.middleCols(qh * hd, hd).transpose();
+          for (Eigen::Index i = 0; i < T; ++i) {
+            auto col = scores.col(i).head(i + 1);
+            col *= scaling;
+            detail::softmax_prefix(col.data(), i + 1);
+          }
+          ctx.middleCols(qh * hd, hd).noalias() =
+              scores.transpose().triangularView<Eigen::Lower>() * v.middleCols(kvh * hd, hd);
         }
-        ctx.middleCols(qh * hd, hd).noalias() =
-            scores.transpose().triangularView<Eigen::Lower>() * v.middleCols(kvh * hd, hd);
-      }
-      x += apply(L.o, ctx, act, module_input::o, li);
+      });
+      x += apply(L.o, ctx, act, module_input::o, li, threads);
       if (post_ln) x = norm(x, L.input_norm, L.input_norm_bias);
       // MLP block: down(silu(gate(h)) * up(h)), OPT fc2(relu(fc1(h))).
-      const Eigen::MatrixXf u =
-          post_ln ? apply(L.up, x, act, module_input::u, li)
-                  : apply(L.up, norm(x, L.post_norm, L.post_norm_bias), act, module_input::u, li);
+      const Eigen::MatrixXf u = post_ln ? apply(L.up, x, act, module_input::u, li, threads)
+                                        : apply(L.up, norm(x, L.post_norm, L.post_norm_bias), act,
+                                                module_input::u, li, threads);
       Eigen::MatrixXf a;
       if (opt) {
         a = u.cwiseMax(0.0f);
@@ -489,42 +523,43 @@ class llama_model {
         const auto g = u.leftCols(F).array();
         a = (g / (1.0f + (-g).exp()) * u.rightCols(F).array()).matrix();
       }
-      x += apply(L.down, a, act, module_input::d, li);
+      x += apply(L.down, a, act, module_input::d, li, threads);
       if (post_ln) x = norm(x, L.post_norm, L.post_norm_bias);
     }
     if (norm_.size()) x = norm(x, norm_, norm_bias_);
     if (project_out_.empty()) return x;
     Eigen::MatrixXf out(T, project_out_.rows());
-    detail::multiply_transposed(x, project_out_, project_out_.rows(), project_out_.cols(), out);
+    detail::multiply_transposed(x, project_out_, project_out_.rows(), project_out_.cols(), out,
+                                threads);
     return out;
   }
 
   // The head transposed, [vocab, T]: one contiguous column of logits per token (what the
-  // perplexity reads); the same products as head(), up to the FP32 summation order.
-  Eigen::MatrixXf head_by_token(const Eigen::Ref<const Eigen::MatrixXf>& normed) const {
+  // perplexity reads); the same products as head(), up to the FP32 summation order. Blocks of
+  // the head's rows are shared out among `threads` threads (the same result for any count).
+  Eigen::MatrixXf head_by_token(const Eigen::Ref<const Eigen::MatrixXf>& normed,
+                                int threads = 1) const {
     const weight_matrix& h = head_matrix();
     Eigen::MatrixXf out(h.rows(), normed.rows());
-    const Eigen::Index block = detail::widen_block_rows(h.rows(), h.cols());
-    for (Eigen::Index r0 = 0; r0 < h.rows(); r0 += block) {
-      const Eigen::Index n = std::min(block, h.rows() - r0);
-      const Eigen::MatrixXf hb = h.rows_as_float(r0, n);
+    detail::for_row_blocks(h.rows(), h.cols(), threads, [&](Eigen::Index r0, Eigen::Index n) {
+      const auto hb = h.rows_as_float(r0, n);
       out.middleRows(r0, n).noalias() = hb * normed.transpose();
-    }
+    });
     return out;
   }
 
   // The head in FP32: [T, embed_dim] -> [T, vocab].
-  Eigen::MatrixXf head(const Eigen::MatrixXf& normed) const {
+  Eigen::MatrixXf head(const Eigen::MatrixXf& normed, int threads = 1) const {
     const weight_matrix& h = head_matrix();
     Eigen::MatrixXf out(normed.rows(), h.rows());
-    detail::multiply_transposed(normed, h, h.rows(), h.cols(), out);
+    detail::multiply_transposed(normed, h, h.rows(), h.cols(), out, threads);
     return out;
   }
 
  private:
   const weight_matrix& head_matrix() const { return head_.empty() ? embed_ : head_; }
 
-  void build(llama_weights w, const layer_source& layers) {
+  void build(llama_weights w, const layer_source& layers, int threads) {
     check_outer(w);
     if (weight_group_ < 1) throw error("llama_model: the weight group must be positive");
     embed_ = weight_matrix(w.embed_tokens);
@@ -542,11 +577,11 @@ class llama_model {
       check_layer(l, i);
       detail::layer out;
       out.qkv = prepare(detail::stack_rows({&l.q_proj, &l.k_proj, &l.v_proj}),
-                        stack({&l.q_bias, &l.k_bias, &l.v_bias}));
-      out.o = prepare(std::move(l.o_proj), std::move(l.o_bias));
-      out.up = cfg_.is_opt() ? prepare(std::move(l.up_proj), std::move(l.up_bias))
-                             : prepare(detail::stack_rows({&l.gate_proj, &l.up_proj}), {});
-      out.down = prepare(std::move(l.down_proj), std::move(l.down_bias));
+                        stack({&l.q_bias, &l.k_bias, &l.v_bias}), threads);
+      out.o = prepare(std::move(l.o_proj), std::move(l.o_bias), threads);
+      out.up = cfg_.is_opt() ? prepare(std::move(l.up_proj), std::move(l.up_bias), threads)
+                             : prepare(detail::stack_rows({&l.gate_proj, &l.up_proj}), {}, threads);
+      out.down = prepare(std::move(l.down_proj), std::move(l.down_bias), threads);
       out.input_norm = std::move(l.input_layernorm);
       out.post_norm = std::move(l.post_attention_layernorm);
       out.input_norm_bias = std::move(l.input_layernorm_bias);
@@ -646,31 +681,33 @@ class llama_model {
     vec(l.k_norm, c.head_dim, c.qk_norm, p + "k_norm");
   }
 
-  // The weights as the precision says: integers only (quantized here, once), or FP values stored
-  // narrow; the FP32 matrix is freed on return.
-  detail::linear prepare(Eigen::MatrixXf w, Eigen::VectorXf bias) const {
+  // The weights as the precision says: integers only (quantized here, once, on `threads`
+  // threads, into the one layout every GeMM kernel reads), or FP values stored narrow; the FP32
+  // matrix is freed on return.
+  detail::linear prepare(Eigen::MatrixXf w, Eigen::VectorXf bias, int threads) const {
     detail::linear out;
     out.bias = std::move(bias);
     if (is_integer(precision_)) {
-      out.packed = int_weights::quantize(w, to_weight_type(precision_), std::size_t(weight_group_));
-      // The SIMD kernels' layout now, at load time, rather than in the first forward pass.
-      if (kernels::selected_backend().prepare) out.packed->packed();
+      out.packed = int_weights::quantize(w, to_weight_type(precision_), std::size_t(weight_group_),
+                                         std::max(threads, 1));
     } else {
       out.w = weight_matrix(precision_ == weight_precision::fp16 ? detail::round_to_fp16(w) : w);
     }
     return out;
   }
 
-  // y = x W^T + bias with the module input represented as `act` says.
+  // y = x W^T + bias with the module input represented as `act` says, on `threads` threads.
   static Eigen::MatrixXf apply(const detail::linear& lin, const Eigen::MatrixXf& x,
-                               const activation_precision& act, module_input m, std::size_t layer) {
+                               const activation_precision& act, module_input m, std::size_t layer,
+                               int threads) {
     Eigen::MatrixXf y(x.rows(), lin.rows());
     switch (act.mode) {
       case activation_precision::kind::fp32:
-        detail::multiply_transposed(x, lin, lin.rows(), lin.cols(), y);
+        detail::multiply_transposed(x, lin, lin.rows(), lin.cols(), y, threads);
         break;
       case activation_precision::kind::fp16:
-        detail::multiply_transposed(detail::round_to_fp16(x), lin, lin.rows(), lin.cols(), y);
+        detail::multiply_transposed(detail::round_to_fp16(x), lin, lin.rows(), lin.cols(), y,
+                                    threads);
         break;
       case activation_precision::kind::anda: {
         try {
@@ -679,9 +716,11 @@ class llama_model {
               encode_float(act.format_of(m), rm.data(), std::size_t(rm.rows()),
                            std::size_t(rm.cols()), std::size_t(rm.cols()));
           if (lin.packed) {
-            gemm(X, *lin.packed, y);
+            gemm_options opt;
+            opt.threads = threads;
+            gemm(X, *lin.packed, y, opt);
           } else {
-            detail::multiply_transposed(X.decode_float(), lin, lin.rows(), lin.cols(), y);
+            detail::multiply_transposed(X.decode_float(), lin, lin.rows(), lin.cols(), y, threads);
           }
         } catch (const anda::error& e) {
           throw error("layer " + std::to_string(layer) + ", input of " +

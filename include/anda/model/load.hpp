@@ -42,8 +42,10 @@
 #include <Eigen/Core>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <set>
@@ -179,6 +181,13 @@ class llama_loader {
                                   ", config.json expects " + io::shape_string(expected));
     used_.insert(name);
   }
+  // No Inf or NaN (exponent bits all set) among the values: one vectorizable pass.
+  static bool all_finite(const std::vector<float>& values) {
+    std::uint32_t nonfinite = 0;
+    for (const float v : values)
+      nonfinite |= std::uint32_t((std::bit_cast<std::uint32_t>(v) & 0x7F800000u) == 0x7F800000u);
+    return nonfinite == 0;
+  }
   // An Inf or NaN weight is refused here, once, naming the tensor, its file and the element in
   // the file's indexing ((row, column) of [rows, cols]); found in place, without a copy.
   [[noreturn]] void nonfinite(const std::string& name, float v, const std::string& element) const {
@@ -192,9 +201,18 @@ class llama_loader {
     const std::size_t shape[2] = {rows, cols};
     check(name, shape);
     if (dry_) return {};
-    Eigen::MatrixXf m = ckpt_.to_matrix(name, rows, cols);
+    // The file's row-major values into a column-major matrix, in tiles (what to_matrix gives,
+    // without its strided copy: most of the loading time of a large checkpoint).
+    Eigen::MatrixXf m(static_cast<Eigen::Index>(rows), static_cast<Eigen::Index>(cols));
+    bool finite = true;
+    {
+      const std::vector<float> values = ckpt_.file_of(name).to_float(name, shape);
+      using row_major = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+      copy_in_tiles(Eigen::Map<const row_major>(values.data(), m.rows(), m.cols()), m);
+      finite = all_finite(values);
+    }
     ckpt_.release(name);  // converted: its mapped pages are not needed any more
-    if (!m.allFinite())
+    if (!finite)
       for (Eigen::Index r = 0; r < m.rows(); ++r)
         for (Eigen::Index c = 0; c < m.cols(); ++c)
           if (!std::isfinite(m(r, c)))
@@ -242,16 +260,17 @@ inline llama_weights load_llama(const std::filesystem::path& dir) {
 
 // The model of `dir` with its weights in `precision`, built one layer at a time (see the top of
 // this file): what llama_model{load_llama(dir), precision, weight_group} gives, in the memory of
-// the result rather than of the checkpoint in FP32.
+// the result rather than of the checkpoint in FP32. Integer weights are quantized on `threads`
+// threads (the same weights for any count).
 inline llama_model load_model(const std::filesystem::path& dir,
                               weight_precision precision = weight_precision::fp32,
-                              int weight_group = 128) {
+                              int weight_group = 128, int threads = 1) {
   const llama_config config = io::read_llama_config(dir / "config.json");
   const io::safetensors_checkpoint checkpoint{dir};
   detail::llama_loader loader{checkpoint, config};
   loader.check_names();
   return llama_model{loader.load_outer(), [&](std::size_t l) { return loader.load_layer(l); },
-                     precision, weight_group};
+                     precision, weight_group, threads};
 }
 
 }  // namespace anda::model

@@ -8,9 +8,10 @@
 // tokens (those the previous window did not reach), each then predicted from at least L - S
 // tokens of context. mean_nll is the mean over all these predictions.
 //
-// Windows run in parallel on `threads` std::threads, one window per thread at a time, each on a
-// single core; per-window NLLs are summed in window order, so the numbers are identical for any
-// thread count.
+// Windows run in parallel on `threads` std::threads: min(threads, windows) windows at a time,
+// each forward pass on threads / that many threads (llama_model::hidden_states: so one window
+// alone uses every thread). Per-window NLLs are summed in window order and a window's numbers do
+// not depend on its threads, so the result is identical for any thread count.
 #pragma once
 
 #include <Eigen/Core>
@@ -58,7 +59,9 @@ struct perplexity_result {
   std::size_t windows = 0;
   std::size_t tokens = 0;       // tokens fed: windows x window_len
   std::size_t predictions = 0;  // window_len - 1, plus stride (or window_len - 1) per later window
-  double seconds = 0;           // wall time of the evaluation
+  std::size_t concurrent_windows = 0;  // windows evaluated at once
+  int threads_per_window = 0;          // threads of each window's forward pass
+  double seconds = 0;                  // wall time of the evaluation
   double tokens_per_second() const { return seconds > 0 ? double(tokens) / seconds : 0; }
 };
 
@@ -119,8 +122,9 @@ inline perplexity_result evaluate_perplexity(const llama_model& model,
                 " tokens exceeds max_position_embeddings = " + std::to_string(max_positions));
   check_tokens(tokens.first((W - 1) * S + L), model.config().vocab_size, "perplexity");
   const std::size_t concurrent = std::min<std::size_t>(std::size_t(opt.threads), W);
+  const int per_window = int(std::size_t(opt.threads) / concurrent);
   try {
-    model.check_window_memory(L, concurrent, opt.max_memory_bytes);
+    model.check_window_memory(L, concurrent, opt.max_memory_bytes, true, per_window);
   } catch (const error& e) {
     throw error(std::string("perplexity: ") + e.what());
   }
@@ -141,10 +145,11 @@ inline perplexity_result evaluate_perplexity(const llama_model& model,
         // Scored: targets L - n .. L - 1, predicted by positions L - n - 1 .. L - 2 (the last
         // position predicts nothing), so the head runs on those rows only.
         const std::size_t n = i == 0 ? L - 1 : later;
-        const Eigen::MatrixXf h = model.hidden_states(window, act);
+        const Eigen::MatrixXf h = model.hidden_states(window, act, per_window);
         const auto first = Eigen::Index(L - n - 1);
-        r.window_nll[i] = window_mean_nll(model.head_by_token(h.middleRows(first, Eigen::Index(n))),
-                                          window.subspan(L - n - 1));
+        r.window_nll[i] =
+            window_mean_nll(model.head_by_token(h.middleRows(first, Eigen::Index(n)), per_window),
+                            window.subspan(L - n - 1));
         std::lock_guard lock{mu};
         ++done;
         if (opt.progress) opt.progress(done, W);  // inside the try: a throw here is reported too
@@ -154,10 +159,11 @@ inline perplexity_result evaluate_perplexity(const llama_model& model,
           try {
             throw;
           } catch (const std::bad_alloc&) {  // the estimate was too low, or memory is limited
-            error_ptr = std::make_exception_ptr(error(
-                "perplexity: out of memory in window " + std::to_string(i) + " (one window of " +
-                std::to_string(L) + " tokens needs about " + detail::gib(model.window_bytes(L)) +
-                ", " + std::to_string(concurrent) + " at once)"));
+            error_ptr = std::make_exception_ptr(
+                error("perplexity: out of memory in window " + std::to_string(i) +
+                      " (one window of " + std::to_string(L) + " tokens needs about " +
+                      detail::gib(model.window_bytes(L, true, per_window)) + ", " +
+                      std::to_string(concurrent) + " at once)"));
           } catch (...) {
             error_ptr = std::current_exception();
           }
@@ -182,6 +188,8 @@ inline perplexity_result evaluate_perplexity(const llama_model& model,
   r.windows = W;
   r.tokens = W * L;
   r.predictions = (L - 1) + (W - 1) * later;
+  r.concurrent_windows = concurrent;
+  r.threads_per_window = per_window;
   r.mean_nll = sum / double(S == L ? W : r.predictions);
   r.perplexity = std::exp(r.mean_nll);
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
