@@ -183,6 +183,8 @@ def quantize(x, group=64, mantissa=7, rounding="truncate", nonfinite="reject", *
     is; float32 and bfloat16 through FP16, see the module docstring); no gradient is tracked.
     """
     G, M, rounding, nonfinite = check_format(group, mantissa, rounding, nonfinite)
+    if kernel not in KERNELS:
+        raise ValueError(f'kernel "{kernel}" is not known ({", ".join(KERNELS)})')
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"quantize: x must be a torch.Tensor, got {type(x)}")
     if x.dtype not in (torch.float16, torch.float32, torch.bfloat16):
@@ -194,8 +196,6 @@ def quantize(x, group=64, mantissa=7, rounding="truncate", nonfinite="reject", *
         return torch.empty(x.shape, dtype=x.dtype, device=x.device)
     x2 = x.detach().reshape(-1, x.shape[-1])
     propagate = nonfinite == "propagate"
-    if kernel not in KERNELS:
-        raise ValueError(f'kernel "{kernel}" is not known ({", ".join(KERNELS)})')
     run = _quantize_2d
     if kernel != "torch" and x.is_cuda and _triton() is not None:
         run = _triton().quantize_2d

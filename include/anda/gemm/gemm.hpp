@@ -21,7 +21,7 @@ struct gemm_options {
 };
 
 // Writes Y = X * W^T into y: a T x N column-major matrix or block of one (any outer stride).
-// Worker threads are started per call (run_parts); results are identical for any thread count.
+// Worker threads are started per call (run_ranges); results are identical for any thread count.
 inline void gemm(const activation_tensor& X, const int_weights& W,
                  Eigen::Ref<Eigen::MatrixXf, 0, Eigen::OuterStride<>> y,
                  const gemm_options& opt = {}) {
@@ -40,9 +40,7 @@ inline void gemm(const activation_tensor& X, const int_weights& W,
   std::vector<gemm_stats> stats(parts);
   const kernels::int8_activations A =
       k.prepare ? k.prepare(X, W.type()) : kernels::int8_activations{};
-  run_parts(parts, [&](std::size_t part) {
-    const std::size_t b0 = part_begin(blocks, part, parts),
-                      b1 = part_begin(blocks, part + 1, parts);
+  run_ranges(blocks, parts, [&](std::size_t part, std::size_t b0, std::size_t b1) {
     k.gemm({&X, &W, k.prepare ? &A : nullptr, opt.mode, b0 * block, std::min(W.rows(), b1 * block),
             y.data(), 1, std::size_t(y.outerStride()), &stats[part]});
   });

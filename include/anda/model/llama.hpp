@@ -107,14 +107,13 @@ template <class Fn>
 void for_row_blocks(Eigen::Index rows, Eigen::Index cols, int threads, const Fn& fn) {
   const Eigen::Index block = widen_block_rows(rows, cols);
   const auto blocks = std::size_t((rows + block - 1) / block);
-  const std::size_t parts = std::min(std::size_t(std::max(threads, 1)), blocks);
-  run_parts(parts, [&](std::size_t part) {
-    for (std::size_t b = part_begin(blocks, part, parts); b < part_begin(blocks, part + 1, parts);
-         ++b) {
-      const Eigen::Index r0 = Eigen::Index(b) * block;
-      fn(r0, std::min(block, rows - r0));
-    }
-  });
+  run_ranges(blocks, std::size_t(std::max(threads, 1)),
+             [&](std::size_t, std::size_t b0, std::size_t b1) {
+               for (std::size_t b = b0; b < b1; ++b) {
+                 const Eigen::Index r0 = Eigen::Index(b) * block;
+                 fn(r0, std::min(block, rows - r0));
+               }
+             });
 }
 
 // y[T, out] = x[T, in] * W^T, W widened (or dequantized) a block of rows at a time.
@@ -491,24 +490,22 @@ class llama_model {
       // upper triangle), contiguous for the softmax; only that triangle is computed, and the
       // context multiplies only the lower triangle of its transpose (the masked entries are 0).
       // The heads are shared out among the threads, each with its own scores.
-      const auto heads = std::size_t(H);
-      const std::size_t parts = std::min(std::size_t(threads), heads);
-      run_parts(parts, [&](std::size_t part) {
-        Eigen::MatrixXf scores(T, T);
-        for (auto qh = int(part_begin(heads, part, parts));
-             qh < int(part_begin(heads, part + 1, parts)); ++qh) {
-          const int kvh = qh / (H / KV);  // GQA: H / KV query heads share one key/value head
-          scores.triangularView<Eigen::Upper>() =
-              k.middleCols(kvh * hd, hd) * q.middleCols(qh * hd, hd).transpose();
-          for (Eigen::Index i = 0; i < T; ++i) {
-            auto col = scores.col(i).head(i + 1);
-            col *= scaling;
-            detail::softmax_prefix(col.data(), i + 1);
-          }
-          ctx.middleCols(qh * hd, hd).noalias() =
-              scores.transpose().triangularView<Eigen::Lower>() * v.middleCols(kvh * hd, hd);
-        }
-      });
+      run_ranges(
+          std::size_t(H), std::size_t(threads), [&](std::size_t, std::size_t h0, std::size_t h1) {
+            Eigen::MatrixXf scores(T, T);
+            for (auto qh = int(h0); qh < int(h1); ++qh) {
+              const int kvh = qh / (H / KV);  // GQA: H / KV query heads share one key/value head
+              scores.triangularView<Eigen::Upper>() =
+                  k.middleCols(kvh * hd, hd) * q.middleCols(qh * hd, hd).transpose();
+              for (Eigen::Index i = 0; i < T; ++i) {
+                auto col = scores.col(i).head(i + 1);
+                col *= scaling;
+                detail::softmax_prefix(col.data(), i + 1);
+              }
+              ctx.middleCols(qh * hd, hd).noalias() =
+                  scores.transpose().triangularView<Eigen::Lower>() * v.middleCols(kvh * hd, hd);
+            }
+          });
       x += apply(L.o, ctx, act, module_input::o, li, threads);
       if (post_ln) x = norm(x, L.input_norm, L.input_norm_bias);
       // MLP block: down(silu(gate(h)) * up(h)), OPT fc2(relu(fc1(h))).

@@ -104,10 +104,8 @@ class int_weights {
     if (threads < 1) throw error("int_weights::quantize: threads must be at least 1");
     int_weights w{type, std::size_t(W.rows()), std::size_t(W.cols()), Gw};
     const std::size_t blocks = w.packed_.padded_rows() / packed_weights::block_n;
-    const std::size_t parts = std::min(std::size_t(threads), blocks);
-    run_parts(parts, [&](std::size_t part) {
-      block_quantizer{W, w.packed_}.run(part_begin(blocks, part, parts),
-                                        part_begin(blocks, part + 1, parts));
+    run_ranges(blocks, std::size_t(threads), [&](std::size_t, std::size_t b0, std::size_t b1) {
+      block_quantizer{W, w.packed_}.run(b0, b1);
     });
     return w;
   }

@@ -3,6 +3,7 @@
 // so that results never depend on how many parts run.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <exception>
 #include <thread>
@@ -36,10 +37,13 @@ void run_parts(std::size_t parts, const Fn& fn) {
     if (e) std::rethrow_exception(e);
 }
 
-// Items [0, count) in `parts` contiguous ranges of nearly equal size: range p is
-// [count * p / parts, count * (p + 1) / parts).
-inline std::size_t part_begin(std::size_t count, std::size_t part, std::size_t parts) {
-  return count * part / parts;
+// Items [0, count) split into min(threads, count) contiguous ranges of nearly equal size, run
+// at once: fn(part, begin, end) with range p = [count * p / parts, count * (p + 1) / parts).
+template <class Fn>
+void run_ranges(std::size_t count, std::size_t threads, const Fn& fn) {
+  const std::size_t parts = std::min(threads, count);
+  run_parts(parts,
+            [&](std::size_t part) { fn(part, count * part / parts, count * (part + 1) / parts); });
 }
 
 }  // namespace anda
