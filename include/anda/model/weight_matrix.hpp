@@ -56,11 +56,11 @@ class weight_matrix {
   // Rows [r0, r0 + n) in FP32 (a product reads either storage order with the same bits).
   row_major rows_as_float(Eigen::Index r0, Eigen::Index n) const {
     if (kind_ == storage::f32) return f32_.middleRows(r0, n);
-    row_major out(n, cols_);
+    // Eigen's casts: vectorized (F16C, or a shift for BF16) where the build target has them, and
+    // exact like widen(); the head is widened this way at every forward pass.
     const std::uint16_t* src = bits_.data() + std::size_t(r0 * cols_);
-    float* dst = out.data();
-    for (std::size_t i = 0; i < std::size_t(n * cols_); ++i) dst[i] = widen(src[i], kind_);
-    return out;
+    if (kind_ == storage::bf16) return as<Eigen::bfloat16>(src, n).template cast<float>();
+    return as<Eigen::half>(src, n).template cast<float>();
   }
   Eigen::MatrixXf to_float() const { return rows_as_float(0, rows_); }
 
@@ -76,6 +76,14 @@ class weight_matrix {
   }
 
  private:
+  // n rows of 16-bit values from src, viewed as Eigen's half or bfloat16 (a 16-bit struct of the
+  // same bits).
+  template <class Half>
+  Eigen::Map<const Eigen::Matrix<Half, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>> as(
+      const std::uint16_t* src, Eigen::Index n) const {
+    static_assert(sizeof(Half) == 2);
+    return {reinterpret_cast<const Half*>(src), n, cols_};
+  }
   static float widen(std::uint16_t h, storage k) {
     return k == storage::bf16 ? std::bit_cast<float>(std::uint32_t{h} << 16)
                               : fp16::from_bits(h).to_float();

@@ -439,6 +439,107 @@ ANDA_TARGET_AVX2 inline void tile_store(context& ctx, std::size_t t0, std::size_
   }
 }
 
+// AVX-VNNI prefill fast path: one activation chunk (M <= 7), symmetric weights, FP32 accumulation
+// and G a multiple of 32, as the AVX-512 backend's (avx512/gemm.hpp): 6 tokens x one block of 16
+// channels (12 ymm accumulators, 2 weight vectors, one broadcast: 15 of the 16 registers; the
+// FP32 sums in L1), eight k steps unrolled, INT4 codes spread once per block to bytes. Here the
+// VNNI intrinsic is used (a function of its own can carry the avxvnni target), which lets the
+// compiler keep every accumulator in a register.
+#define ANDA_TARGET_AVX_VNNI __attribute__((target("avx2,fma,f16c,avxvnni")))
+
+inline bool vnni_fast_prefill(const int8_activations& A, const packed_weights& W, std::size_t G,
+                              accumulate mode) {
+  return A.chunks == 1 && W.type() != weight_type::int4_asym && mode == accumulate::fp32 &&
+         G % 32 == 0;
+}
+
+// TT tokens from t0 against block b, whose codes are bytes, 64 per 4 k (the INT8 layout).
+template <int TT>
+ANDA_TARGET_AVX_VNNI void vnni_fast_tile(const int8_activations& A, const packed_weights& W,
+                                         std::size_t G, std::size_t t0, std::size_t b,
+                                         const std::uint8_t* codes, float* out,
+                                         std::size_t row_stride, std::size_t col_stride,
+                                         std::size_t channels) {
+  alignas(32) float y[TT][2][8] = {};  // in L1: the registers are the accumulators'
+  const std::int32_t c = W.code_offset();
+  const std::int8_t* a = A.row(0, t0);
+  std::size_t sg = 0, sg_end = W.scale_group();  // weight scale group, without a division
+  for (std::size_t g = 0; g < A.groups; ++g) {
+    for (; g * G >= sg_end; sg_end += W.scale_group()) ++sg;
+    __m256i acc[TT][2];  // from -c * sum(a): the correction for the unsigned codes
+    for (int tt = 0; tt < TT; ++tt) {
+      const __m256i start = _mm256_set1_epi32(-c * A.sums[(t0 + tt) * A.groups + g]);
+      acc[tt][0] = acc[tt][1] = start;
+    }
+    const std::uint8_t* wg = codes + g * (G / 4) * 64;
+    const std::int8_t* ag = a + g * G;
+    for (std::size_t k8 = 0; k8 < G / 4; k8 += 8) {
+#pragma GCC unroll 8
+      for (std::size_t k4 = k8; k4 < k8 + 8; ++k4) {
+        const __m256i u0 = _mm256_load_si256(reinterpret_cast<const __m256i*>(wg + 64 * k4));
+        const __m256i u1 = _mm256_load_si256(reinterpret_cast<const __m256i*>(wg + 64 * k4 + 32));
+#pragma GCC unroll 16
+        for (int tt = 0; tt < TT; ++tt) {
+          const __m256i bb = broadcast4(ag + tt * A.row_stride + 4 * k4);
+          acc[tt][0] = _mm256_dpbusd_avx_epi32(acc[tt][0], u0, bb);
+          acc[tt][1] = _mm256_dpbusd_avx_epi32(acc[tt][1], u1, bb);
+        }
+      }
+    }
+    const std::uint16_t* sc =
+        W.scales_fp16() + (b * W.scale_groups() + sg) * packed_weights::block_n;
+    const __m256 scale[2] = {
+        _mm256_cvtph_ps(_mm_load_si128(reinterpret_cast<const __m128i*>(sc))),
+        _mm256_cvtph_ps(_mm_load_si128(reinterpret_cast<const __m128i*>(sc + 8)))};
+#pragma GCC unroll 16
+    for (int tt = 0; tt < TT; ++tt) {
+      const __m256 pow2 = _mm256_set1_ps(A.scale[(t0 + tt) * A.groups + g]);  // NaN: non-finite
+      for (int h = 0; h < 2; ++h)  // round(p) * (scale * 2^k), as the general path in FP32 mode
+        _mm256_store_ps(
+            y[tt][h], _mm256_fmadd_ps(_mm256_cvtepi32_ps(acc[tt][h]), _mm256_mul_ps(scale[h], pow2),
+                                      _mm256_load_ps(y[tt][h])));
+    }
+  }
+  for (int tt = 0; tt < TT; ++tt)
+    for (std::size_t n = 0; n < std::min<std::size_t>(16, channels); ++n)
+      out[tt * row_stride + n * col_stride] = y[tt][n / 8][n % 8];
+}
+
+// Every block of the job against every token: tiles of 6 tokens, then 3, then 1.
+template <bool INT4>
+ANDA_TARGET_AVX_VNNI void vnni_fast_rows(const context& ctx, const gemm_job& job) {
+  constexpr std::size_t block = packed_weights::block_n;
+  const packed_weights& W = *ctx.W;
+  const std::size_t T = ctx.A->rows, Kp = W.padded_cols();
+  aligned_buffer panel(INT4 ? block * Kp : 0);  // one block's codes as bytes
+  const __m256i low_nibbles = _mm256_set1_epi8(0x0F);
+  for (std::size_t b = job.n_begin / block; b * block < job.n_end; ++b) {
+    const std::uint8_t* codes = W.codes() + b * W.block_bytes();
+    if constexpr (INT4) {
+      for (std::size_t i = 0; i < Kp / 8 * 2; ++i) {  // 32-byte halves: 8 channels x 8 k
+        const __m256i packed = _mm256_load_si256(reinterpret_cast<const __m256i*>(codes) + i);
+        std::uint8_t* to = panel.data() + i / 2 * 128 + i % 2 * 32;  // steps 2 k8 and 2 k8 + 1
+        _mm256_store_si256(reinterpret_cast<__m256i*>(to), _mm256_and_si256(packed, low_nibbles));
+        _mm256_store_si256(reinterpret_cast<__m256i*>(to + 64),
+                           _mm256_and_si256(_mm256_srli_epi16(packed, 4), low_nibbles));
+      }
+      codes = panel.data();
+    }
+    const std::size_t channels = job.n_end - b * block;
+    float* const y = job.y + b * block * job.col_stride;
+    auto tiles = [&]<int TT>(std::size_t& t) {
+      for (; t + TT <= T; t += TT)
+        vnni_fast_tile<TT>(*ctx.A, W, ctx.G, t, b, codes, y + t * job.row_stride, job.row_stride,
+                           job.col_stride, channels);
+    };
+    std::size_t t = 0;
+    tiles.template operator()<6>(t);
+    tiles.template operator()<3>(t);
+    tiles.template operator()<1>(t);
+  }
+}
+#undef ANDA_TARGET_AVX_VNNI
+
 template <dot D, bool INT4>
 ANDA_TARGET_AVX2 inline void rows(context& ctx, const gemm_job& job) {
   // Prefill tiles: TT tokens x NV vectors of 8 channels (9 int16 sums, 3 weight vectors, one
@@ -472,6 +573,8 @@ ANDA_TARGET_AVX2 inline void rows(context& ctx, const gemm_job& job) {
         tile_store<D, 1, 1, INT4>(ctx, t, v, at(t, v), job.row_stride, job.col_stride, channels(v));
     return;
   }
+  if constexpr (D == dot::vnni)
+    if (vnni_fast_prefill(*ctx.A, *ctx.W, ctx.G, ctx.mode)) return vnni_fast_rows<INT4>(ctx, job);
   // Prefill: tiles land in an L1-sized panel [channel][token], copied out one channel (a run of
   // up to token_chunk tokens) at a time, so a column-major Y is written in contiguous runs.
   std::vector<float> panel(NV * lanes * token_chunk);
