@@ -505,9 +505,83 @@ ANDA_TARGET_AVX_VNNI void vnni_fast_tile(const int8_activations& A, const packed
       out[tt * row_stride + n * col_stride] = y[tt][n / 8][n % 8];
 }
 
-// Every block of the job against every token: tiles of 6 tokens, then 3, then 1.
-template <bool INT4>
-ANDA_TARGET_AVX_VNNI void vnni_fast_rows(const context& ctx, const gemm_job& job) {
+#undef ANDA_TARGET_AVX_VNNI
+
+// AVX2 prefill fast path for INT4 weights (one 7-bit activation chunk: M <= 7), symmetric, FP32
+// accumulation, G a multiple of 32: 3 tokens x one block of 16 channels with the codes spread to
+// bytes once per block (as vnni_fast_rows). Each k step's vpmaddubsw results (pairs, at most
+// int4_pair_max) are summed in int16 for 8 steps (int4_sums) and then widened once into the
+// int32 accumulators; 6 int16 sums, 6 int32 sums, 2 weight vectors, a broadcast and the
+// vpmaddwd ones fill the 16 registers.
+inline bool maddubs_fast_prefill(const int8_activations& A, const packed_weights& W, std::size_t G,
+                                 accumulate mode) {
+  return A.chunks == 1 && W.type() == weight_type::int4_sym && mode == accumulate::fp32 &&
+         G % 32 == 0;
+}
+
+template <int TT>
+ANDA_TARGET_AVX2 void maddubs_fast_tile(const int8_activations& A, const packed_weights& W,
+                                        std::size_t G, std::size_t t0, std::size_t b,
+                                        const std::uint8_t* codes, float* out,
+                                        std::size_t row_stride, std::size_t col_stride,
+                                        std::size_t channels) {
+  static_assert(8 <= int4_sums);
+  alignas(32) float y[TT][2][8] = {};
+  const std::int32_t c = W.code_offset();
+  const std::int8_t* a = A.row(0, t0);
+  const __m256i ones = _mm256_set1_epi16(1);
+  std::size_t sg = 0, sg_end = W.scale_group();
+  for (std::size_t g = 0; g < A.groups; ++g) {
+    for (; g * G >= sg_end; sg_end += W.scale_group()) ++sg;
+    __m256i acc[TT][2];
+    for (int tt = 0; tt < TT; ++tt) {
+      const __m256i start = _mm256_set1_epi32(-c * A.sums[(t0 + tt) * A.groups + g]);
+      acc[tt][0] = acc[tt][1] = start;
+    }
+    const std::uint8_t* wg = codes + g * (G / 4) * 64;
+    const std::int8_t* ag = a + g * G;
+    for (std::size_t k8 = 0; k8 < G / 4; k8 += 8) {
+      __m256i sum[TT][2];
+      for (int tt = 0; tt < TT; ++tt) sum[tt][0] = sum[tt][1] = _mm256_setzero_si256();
+#pragma GCC unroll 8
+      for (std::size_t k4 = k8; k4 < k8 + 8; ++k4) {
+        const __m256i u0 = _mm256_load_si256(reinterpret_cast<const __m256i*>(wg + 64 * k4));
+        const __m256i u1 = _mm256_load_si256(reinterpret_cast<const __m256i*>(wg + 64 * k4 + 32));
+#pragma GCC unroll 16
+        for (int tt = 0; tt < TT; ++tt) {
+          const __m256i bb = broadcast4(ag + tt * A.row_stride + 4 * k4);
+          add_product<dot::maddubs>(sum[tt][0], u0, bb);
+          add_product<dot::maddubs>(sum[tt][1], u1, bb);
+        }
+      }
+#pragma GCC unroll 16
+      for (int tt = 0; tt < TT; ++tt)
+        for (int h = 0; h < 2; ++h)
+          acc[tt][h] = _mm256_add_epi32(acc[tt][h], _mm256_madd_epi16(sum[tt][h], ones));
+    }
+    const std::uint16_t* sc =
+        W.scales_fp16() + (b * W.scale_groups() + sg) * packed_weights::block_n;
+    const __m256 scale[2] = {
+        _mm256_cvtph_ps(_mm_load_si128(reinterpret_cast<const __m128i*>(sc))),
+        _mm256_cvtph_ps(_mm_load_si128(reinterpret_cast<const __m128i*>(sc + 8)))};
+#pragma GCC unroll 16
+    for (int tt = 0; tt < TT; ++tt) {
+      const __m256 pow2 = _mm256_set1_ps(A.scale[(t0 + tt) * A.groups + g]);
+      for (int h = 0; h < 2; ++h)
+        _mm256_store_ps(
+            y[tt][h], _mm256_fmadd_ps(_mm256_cvtepi32_ps(acc[tt][h]), _mm256_mul_ps(scale[h], pow2),
+                                      _mm256_load_ps(y[tt][h])));
+    }
+  }
+  for (int tt = 0; tt < TT; ++tt)
+    for (std::size_t n = 0; n < std::min<std::size_t>(16, channels); ++n)
+      out[tt * row_stride + n * col_stride] = y[tt][n / 8][n % 8];
+}
+
+// The fast paths' loop: every block of the job against every token, in the tiles of D's fast
+// path (vnni: 6 tokens, then 3, then 1; maddubs: 3, then 1), INT4 codes spread to bytes first.
+template <dot D, bool INT4>
+ANDA_TARGET_AVX2 void fast_rows(const context& ctx, const gemm_job& job) {
   constexpr std::size_t block = packed_weights::block_n;
   const packed_weights& W = *ctx.W;
   const std::size_t T = ctx.A->rows, Kp = W.padded_cols();
@@ -528,17 +602,21 @@ ANDA_TARGET_AVX_VNNI void vnni_fast_rows(const context& ctx, const gemm_job& job
     const std::size_t channels = job.n_end - b * block;
     float* const y = job.y + b * block * job.col_stride;
     auto tiles = [&]<int TT>(std::size_t& t) {
-      for (; t + TT <= T; t += TT)
-        vnni_fast_tile<TT>(*ctx.A, W, ctx.G, t, b, codes, y + t * job.row_stride, job.row_stride,
-                           job.col_stride, channels);
+      for (; t + TT <= T; t += TT) {
+        if constexpr (D == dot::vnni)
+          vnni_fast_tile<TT>(*ctx.A, W, ctx.G, t, b, codes, y + t * job.row_stride, job.row_stride,
+                             job.col_stride, channels);
+        else
+          maddubs_fast_tile<TT>(*ctx.A, W, ctx.G, t, b, codes, y + t * job.row_stride,
+                                job.row_stride, job.col_stride, channels);
+      }
     };
     std::size_t t = 0;
-    tiles.template operator()<6>(t);
+    if constexpr (D == dot::vnni) tiles.template operator()<6>(t);
     tiles.template operator()<3>(t);
     tiles.template operator()<1>(t);
   }
 }
-#undef ANDA_TARGET_AVX_VNNI
 
 template <dot D, bool INT4>
 ANDA_TARGET_AVX2 inline void rows(context& ctx, const gemm_job& job) {
@@ -573,8 +651,9 @@ ANDA_TARGET_AVX2 inline void rows(context& ctx, const gemm_job& job) {
         tile_store<D, 1, 1, INT4>(ctx, t, v, at(t, v), job.row_stride, job.col_stride, channels(v));
     return;
   }
-  if constexpr (D == dot::vnni)
-    if (vnni_fast_prefill(*ctx.A, *ctx.W, ctx.G, ctx.mode)) return vnni_fast_rows<INT4>(ctx, job);
+  if (D == dot::vnni ? vnni_fast_prefill(*ctx.A, *ctx.W, ctx.G, ctx.mode)
+                     : maddubs_fast_prefill(*ctx.A, *ctx.W, ctx.G, ctx.mode))
+    return fast_rows<D, INT4>(ctx, job);
   // Prefill: tiles land in an L1-sized panel [channel][token], copied out one channel (a run of
   // up to token_chunk tokens) at a time, so a column-major Y is written in contiguous runs.
   std::vector<float> panel(NV * lanes * token_chunk);
