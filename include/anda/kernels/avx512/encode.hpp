@@ -9,13 +9,18 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cstring>
+#include <utility>
 
 #include "anda/format/reference.hpp"
 #include "anda/kernels/backend.hpp"
 
 #define ANDA_TARGET_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,f16c")))
+// Per-vector helpers: always inlined, so that their vectors stay in registers.
+#define ANDA_TARGET_AVX512_INLINE \
+  __attribute__((target("avx512f,avx512bw,avx512vl,f16c"), always_inline))
 
 // GCC 12 warns about the deliberately undefined pass-through operand inside its own intrinsics
 // (_mm512_undefined_*, GCC bug 105593); nothing of ours is uninitialised.
@@ -144,45 +149,88 @@ ANDA_TARGET_AVX512 inline std::size_t encode_narrow(const encode_job& job) {
 }
 
 // The paper's default case, truncation with M <= 11, where every aligned magnitude is S shifted
-// right by d + 11 - M >= 0 (counts above 15 give 0): `base` holds max(E, 1) + 11 - M.
-ANDA_TARGET_AVX512 inline __m512i truncated_magnitudes(__m512i magnitude_bits, __m512i base) {
-  const __m512i one = _mm512_set1_epi16(1);
-  const __m512i x = _mm512_max_epu16(_mm512_srli_epi16(magnitude_bits, 10), one);
-  // S = bits - (x - 1) * 1024: the hidden bit for normals, the fraction itself for subnormals.
+// right by d + 11 - M >= 0 (counts above 15 give 0): `base` holds max(E, 1) + 11 - M. Only
+// lane-wise ALU ops and one variable shift, so that port 5 stays free for the plane tests.
+ANDA_TARGET_AVX512_INLINE inline __m512i truncated_magnitudes(__m512i magnitude_bits, __m512i base,
+                                                              __m512i hidden_bit) {
+  // S: the fraction, with the hidden bit (0x400) only for normals (min(|x|, 0x400) has bit 10
+  // exactly then), merged by a bit select on 0x3FF.
+  const __m512i hidden = _mm512_min_epu16(magnitude_bits, hidden_bit);
   const __m512i S =
-      _mm512_sub_epi16(magnitude_bits, _mm512_slli_epi16(_mm512_sub_epi16(x, one), 10));
-  return _mm512_srlv_epi16(S, _mm512_sub_epi16(base, x));
+      _mm512_ternarylogic_epi32(magnitude_bits, hidden, _mm512_set1_epi16(0x3FF), 0xE4);
+  // base - max(e, 1) = min(base - e, base - 1); never negative, as e <= max(E, 1) <= base.
+  const __m512i e = _mm512_srli_epi16(magnitude_bits, 10);
+  const __m512i count =
+      _mm512_min_epi16(_mm512_sub_epi16(base, e), _mm512_sub_epi16(base, _mm512_set1_epi16(1)));
+  return _mm512_srlv_epi16(S, count);
 }
 
-// The low bytes of 2 x 32 16-bit lanes, in lane order.
-ANDA_TARGET_AVX512 inline __m512i narrow_to_bytes(__m512i lo32, __m512i hi32) {
-  return _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvtepi16_epi8(lo32)),
-                            _mm512_cvtepi16_epi8(hi32), 1);
+// The bytes of 2 x 32 16-bit lanes (each <= 255) in lane order: vpackuswb packs within 128-bit
+// lanes (elements 0-7 32-39 8-15 40-47 ...), one vpermq restores the order (two vpmovwb and an
+// insert cost 5 port-5 uops instead of 2).
+ANDA_TARGET_AVX512 inline __m512i pack_bytes(__m512i lo32, __m512i hi32) {
+  return _mm512_permutexvar_epi64(_mm512_setr_epi64(0, 2, 4, 6, 1, 3, 5, 7),
+                                  _mm512_packus_epi16(lo32, hi32));
 }
 
-// The 1 + M planes of 64 values (input bits b0, b1 and magnitudes m0, m1, 32 each): the
-// magnitudes narrowed to bytes in element order, then one byte test (64 bits) per plane.
-ANDA_TARGET_AVX512 inline void store_planes64(__m512i b0, __m512i b1, __m512i m0, __m512i m1, int M,
-                                              std::uint8_t* out, std::size_t plane_bytes) {
-  const std::uint64_t sign =
-      std::uint64_t{_mm512_movepi16_mask(b0)} | std::uint64_t{_mm512_movepi16_mask(b1)} << 32;
-  std::memcpy(out, &sign, 8);
-  const __m512i low = narrow_to_bytes(m0, m1);
-  const __m512i high =
-      M > 8 ? narrow_to_bytes(_mm512_srli_epi16(m0, 8), _mm512_srli_epi16(m1, 8)) : low;
-  for (int p = 1; p <= M; ++p) {
-    const int bit = M - p;
-    const std::uint64_t plane = _mm512_test_epi8_mask(
-        bit >= 8 ? high : low, _mm512_set1_epi8(static_cast<char>(1u << (bit & 7))));
-    std::memcpy(out + p * plane_bytes, &plane, 8);
+// GCC re-creates some constant vectors inside loops, with a broadcast from a general register
+// (a port-5 uop) each time; a constant passed through an empty asm is made once, before the loop.
+ANDA_TARGET_AVX512_INLINE inline __m512i hoisted(__m512i v) {
+  __asm__("" : "+v"(v));
+  return v;
+}
+
+// Test masks for bits 0..6 of bytes.
+struct bit_masks {
+  __m512i bit[7];
+  ANDA_TARGET_AVX512_INLINE bit_masks() {
+    for (int b = 0; b < 7; ++b) bit[b] = hoisted(_mm512_set1_epi8(static_cast<char>(1u << b)));
+  }
+};
+
+// Bit `bit` of 64 bytes as a mask: vpmovb2m (port 0) for bit 7, else vptestmb (port 5).
+ANDA_TARGET_AVX512_INLINE inline __mmask64 byte_bit(__m512i v, int bit, const bit_masks& masks) {
+  if (bit == 7) return _mm512_movepi8_mask(v);
+  return _mm512_test_epi8_mask(v, masks.bit[bit]);
+}
+
+// The 1 + M planes of 64 values (input bits b0, b1 and magnitudes m0, m1, 32 each). The sign
+// plane comes straight from the 16-bit lanes; the magnitudes are narrowed to a low byte vector
+// (and a high one for M > 8), then each plane is one mask of 64 bytes, stored from the mask
+// register. M is a template argument so that the loop unrolls with constant test bits (a
+// run-time bit costs a vpbroadcastb, another port-5 uop, per plane).
+template <int M>
+ANDA_TARGET_AVX512_INLINE inline void store_planes64(__m512i b0, __m512i b1, __m512i m0, __m512i m1,
+                                                     std::uint8_t* out, std::size_t plane_bytes,
+                                                     const bit_masks& masks) {
+  const std::uint32_t sign0 = _mm512_movepi16_mask(b0), sign1 = _mm512_movepi16_mask(b1);
+  std::memcpy(out, &sign0, 4);
+  std::memcpy(out + 4, &sign1, 4);
+  __m512i low, high;
+  if constexpr (M <= 8) {
+    low = pack_bytes(m0, m1);
+    high = low;
+  } else {
+    const __m512i byte_mask = _mm512_set1_epi16(0xFF);
+    low = pack_bytes(_mm512_and_si512(m0, byte_mask), _mm512_and_si512(m1, byte_mask));
+    high = pack_bytes(_mm512_srli_epi16(m0, 8), _mm512_srli_epi16(m1, 8));
+  }
+  // Plane 1 + k holds bit M - 1 - k.
+#pragma GCC unroll 16
+  for (int k = 0; k < M; ++k) {
+    const int bit = M - 1 - k;
+    const std::uint64_t plane = byte_bit(bit >= 8 ? high : low, bit & 7, masks);
+    std::memcpy(out + (1 + k) * plane_bytes, &plane, 8);
   }
 }
 
-// Groups of 64, 128 or 256: the group maximum is reduced to a scalar, then each run of 64
-// values is re-read (from L1) and written as 64-bit plane words.
+// Groups of 64, 128 or 256, a block of groups at a time in two passes: first every group's
+// exponent (a reduction to a scalar), then the planes of each run of 64 values (re-read from L1)
+// as 64-bit words. Keeping the reduction's long latency out of the plane pass lets consecutive
+// groups overlap, and the plane pass is one flat loop whose constants stay in registers.
+template <int M>
 ANDA_TARGET_AVX512 inline std::size_t encode_wide(const encode_job& job) {
   const int G = job.fmt.group();
-  const int M = job.fmt.mantissa();
   const bool reject = job.fmt.nonfinite_policy() == nonfinite::reject;
   const std::size_t groups = groups_per_row(job.cols, G);
   const std::size_t plane_bytes = job.fmt.plane_bytes();
@@ -193,60 +241,81 @@ ANDA_TARGET_AVX512 inline std::size_t encode_wide(const encode_job& job) {
   std::uint8_t* const planes = job.planes;  // locals: byte stores may alias anything
   std::uint8_t* const exponents = job.exponents;
   const __m512i magnitude_mask = _mm512_set1_epi16(0x7FFF);
+  const __m128i ones = _mm_set1_epi16(-1);
+  constexpr std::size_t block_values = 2048;  // 4 KiB of input
+  const std::size_t block = block_values / G;
+  const int runs_shift = std::countr_zero(static_cast<unsigned>(G / 64));  // runs of 64 per group
+  // Per group of the block: max(E, 1) + 11 - M in both 16-bit halves (one vpbroadcastd from
+  // memory, no port-5 uop); 60 for a non-finite group, which shifts every magnitude out.
+  alignas(64) std::uint32_t bases[block_values / 64];
+  const bit_masks masks;
+  const __m512i hidden_bit = hoisted(_mm512_set1_epi16(0x400));
   for (std::size_t r = 0; r < job.rows; ++r) {
     const std::uint16_t* row = job.src + r * job.src_stride;
-    for (std::size_t g = 0; g < groups; ++g) {
-      const std::size_t first = g * G;
-      __m512i largest = _mm512_setzero_si512();
-      for (std::size_t start = first; start < first + G; start += 32) {
-        _mm_prefetch(reinterpret_cast<const char*>(row + start) + 2048, _MM_HINT_T0);
-        largest =
-            _mm512_max_epu16(largest, _mm512_and_si512(load_row(row, cols, start), magnitude_mask));
+    for (std::size_t g0 = 0; g0 < groups; g0 += block) {
+      const std::size_t n = std::min(block, groups - g0);
+      for (std::size_t k = 0; k < n; ++k) {
+        const std::size_t first = (g0 + k) * G;
+        __m512i largest = _mm512_setzero_si512();
+        for (std::size_t start = first; start < first + G; start += 32) {
+          _mm_prefetch(reinterpret_cast<const char*>(row + start) + 4096, _MM_HINT_T0);
+          largest = _mm512_max_epu16(largest,
+                                     _mm512_and_si512(load_row(row, cols, start), magnitude_mask));
+        }
+        // The largest |x| bit pattern carries E (zero: 0, subnormal: 1, Inf/NaN: >= 0x7C00):
+        // halved twice, then vphminposuw on the complement.
+        const __m256i half = _mm256_max_epu16(_mm512_castsi512_si256(largest),
+                                              _mm512_extracti64x4_epi64(largest, 1));
+        const __m128i quarter =
+            _mm_max_epu16(_mm256_castsi256_si128(half), _mm256_extracti128_si256(half, 1));
+        const unsigned top = 0xFFFFu - static_cast<std::uint16_t>(_mm_cvtsi128_si32(
+                                           _mm_minpos_epu16(_mm_xor_si128(quarter, ones))));
+        const std::size_t index = r * groups + g0 + k;
+        const bool nonfinite_group = top >= 0x7C00;
+        if (nonfinite_group && reject) return index;
+        const unsigned E = nonfinite_group ? 31u : std::max(top >> 10, top ? 1u : 0u);
+        exponents[index] = static_cast<std::uint8_t>(E);
+        const unsigned base = nonfinite_group ? 60u : std::max(E, 1u) + 11 - M;
+        bases[k] = base * 0x10001u;
       }
-      // The largest |x| bit pattern carries E (zero: 0, subnormal: 1, Inf/NaN: >= 0x7C00); it is
-      // broadcast to every lane by a butterfly, so E never leaves the vector unit on the way.
-      largest = _mm512_max_epu16(largest, _mm512_shuffle_i64x2(largest, largest, 0x4E));
-      largest = _mm512_max_epu16(largest, _mm512_shuffle_i64x2(largest, largest, 0xB1));
-      largest = _mm512_max_epu16(largest, _mm512_shuffle_epi32(largest, _MM_PERM_BADC));
-      largest = _mm512_max_epu16(largest, _mm512_shuffle_epi32(largest, _MM_PERM_CDAB));
-      largest = _mm512_max_epu16(largest, _mm512_srli_epi32(largest, 16));
-      largest = _mm512_max_epu16(largest, _mm512_slli_epi32(largest, 16));
-      const unsigned top =
-          static_cast<std::uint16_t>(_mm_cvtsi128_si32(_mm512_castsi512_si128(largest)));
-      const std::size_t index = r * groups + g;
-      const bool nonfinite_group = top >= 0x7C00;
-      if (nonfinite_group && reject) return index;
-      const unsigned E = nonfinite_group ? 31u : std::max(top >> 10, top ? 1u : 0u);
-      exponents[index] = static_cast<std::uint8_t>(E);
-      const __m512i one = _mm512_set1_epi16(1);
-      const __m512i shared =
-          _mm512_max_epu16(_mm512_srli_epi16(largest, 10), _mm512_min_epu16(largest, one));
-      const __m512i base = _mm512_add_epi16(_mm512_max_epu16(shared, one),
-                                            _mm512_set1_epi16(static_cast<short>(11 - M)));
-      std::uint8_t* out = planes + index * group_bytes;
-      for (std::size_t start = first, w = 0; start < first + G; start += 64, ++w) {
+      std::uint8_t* const out = planes + (r * groups + g0) * group_bytes;
+      const std::size_t first = g0 * G;
+      for (std::size_t run = 0; run < n << runs_shift; ++run) {
+        const std::size_t k = run >> runs_shift, start = first + 64 * run;
         const __m512i b0 = load_row(row, cols, start), b1 = load_row(row, cols, start + 32);
-        __m512i m0 = _mm512_setzero_si512(), m1 = m0;
         const __m512i a0 = _mm512_and_si512(b0, magnitude_mask);
         const __m512i a1 = _mm512_and_si512(b1, magnitude_mask);
-        if (nonfinite_group) {
-          // magnitudes stay zero (docs/format.md section 5)
-        } else if (plain_shift) {
-          m0 = truncated_magnitudes(a0, base);
-          m1 = truncated_magnitudes(a1, base);
+        __m512i m0, m1;
+        if (plain_shift) {
+          const __m512i base = _mm512_set1_epi32(static_cast<int>(bases[k]));
+          m0 = truncated_magnitudes(a0, base, hidden_bit);
+          m1 = truncated_magnitudes(a1, base, hidden_bit);
         } else {
-          m0 = magnitudes(a0, shared, M, round);
-          m1 = magnitudes(a1, shared, M, round);
+          const unsigned E = exponents[r * groups + g0 + k];
+          const __m512i shared = _mm512_set1_epi16(static_cast<short>(E));
+          // A non-finite group's magnitudes stay zero (docs/format.md section 5).
+          const __mmask32 finite = E == 31 ? 0 : ~__mmask32{0};
+          m0 = _mm512_maskz_mov_epi16(finite, magnitudes(a0, shared, M, round));
+          m1 = _mm512_maskz_mov_epi16(finite, magnitudes(a1, shared, M, round));
         }
-        store_planes64(b0, b1, m0, m1, M, out + 8 * w, plane_bytes);
+        const std::size_t word = run & ((std::size_t{1} << runs_shift) - 1);
+        store_planes64<M>(b0, b1, m0, m1, out + k * group_bytes + 8 * word, plane_bytes, masks);
       }
     }
   }
   return all_encoded;
 }
 
+// encode_wide<M> for M = 1..16, indexed by M - 1.
+template <int... m>
+constexpr auto wide_encoders(std::integer_sequence<int, m...>) {
+  return std::array<std::size_t (*)(const encode_job&), sizeof...(m)>{&encode_wide<m + 1>...};
+}
+
 ANDA_TARGET_AVX512 inline std::size_t encode(const encode_job& job) {
-  return job.fmt.group() >= 64 ? encode_wide(job) : encode_narrow(job);
+  if (job.fmt.group() < 64) return encode_narrow(job);
+  static constexpr auto wide = wide_encoders(std::make_integer_sequence<int, 16>{});
+  return wide[job.fmt.mantissa() - 1](job);
 }
 
 ANDA_TARGET_AVX512 inline void float_to_fp16(const float* src, std::uint16_t* dst, std::size_t n) {
@@ -264,4 +333,5 @@ ANDA_TARGET_AVX512 inline void float_to_fp16(const float* src, std::uint16_t* ds
 #pragma GCC diagnostic pop
 #endif
 #undef ANDA_TARGET_AVX512
+#undef ANDA_TARGET_AVX512_INLINE
 #endif
