@@ -439,40 +439,88 @@ ANDA_TARGET_AVX2 inline void tile_store(context& ctx, std::size_t t0, std::size_
   }
 }
 
-// AVX-VNNI prefill fast path: one activation chunk (M <= 7), symmetric weights, FP32 accumulation
-// and G a multiple of 32, as the AVX-512 backend's (avx512/gemm.hpp): 6 tokens x one block of 16
-// channels (12 ymm accumulators, 2 weight vectors, one broadcast: 15 of the 16 registers; the
-// FP32 sums in L1), eight k steps unrolled, INT4 codes spread once per block to bytes. Here the
-// VNNI intrinsic is used (a function of its own can carry the avxvnni target), which lets the
-// compiler keep every accumulator in a register.
-#define ANDA_TARGET_AVX_VNNI __attribute__((target("avx2,fma,f16c,avxvnni")))
-
-inline bool vnni_fast_prefill(const int8_activations& A, const packed_weights& W, std::size_t G,
-                              accumulate mode) {
-  return A.chunks == 1 && W.type() != weight_type::int4_asym && mode == accumulate::fp32 &&
-         G % 32 == 0;
+// Prefill fast paths: one activation chunk (M <= 7), symmetric weights, FP32 accumulation and G
+// a multiple of 32, as the AVX-512 backend's (avx512/gemm.hpp): TT tokens x one block of 16
+// channels whose codes are bytes, 64 per 4 k (INT4 blocks spread once per block by fast_rows),
+// eight k steps unrolled, every accumulator in a register, the FP32 sums in L1.
+//  - vnni: 6 tokens (12 ymm accumulators, 2 weight vectors, a broadcast: 15 of the 16
+//    registers), with the VNNI intrinsic, which a function of its own can carry the avxvnni
+//    target for, and which lets the compiler keep the accumulators in registers;
+//  - maddubs (INT4 only: 7-bit chunks): 3 tokens; each step's vpmaddubsw results (pairs, at
+//    most int4_pair_max) are summed in int16 for 8 steps (int4_sums) and widened once into the
+//    int32 accumulators (6 int16 sums, 6 int32 sums, 2 weight vectors, a broadcast, the ones).
+inline bool fast_prefill(dot d, const int8_activations& A, const packed_weights& W, std::size_t G,
+                         accumulate mode) {
+  const bool weights =
+      d == dot::vnni ? W.type() != weight_type::int4_asym : W.type() == weight_type::int4_sym;
+  return weights && A.chunks == 1 && mode == accumulate::fp32 && G % 32 == 0;
 }
 
-// TT tokens from t0 against block b, whose codes are bytes, 64 per 4 k (the INT8 layout).
+// What both fast tiles do around their products: each group's sums start from -c * sum(a), the
+// correction for the unsigned codes; y += round(p) * (scale * 2^k), as the general tile in FP32
+// mode; the outputs are written out at the end.
+template <int TT>
+struct fast_tile_sums {
+  const int8_activations& A;
+  const packed_weights& W;
+  std::size_t t0, b;
+  alignas(32) float y[TT][2][8] = {};
+
+  ANDA_TARGET_AVX2 [[gnu::always_inline]] inline void start(__m256i (&acc)[TT][2],
+                                                            std::size_t g) const {
+    for (int tt = 0; tt < TT; ++tt)
+      acc[tt][0] = acc[tt][1] =
+          _mm256_set1_epi32(-W.code_offset() * A.sums[(t0 + tt) * A.groups + g]);
+  }
+  ANDA_TARGET_AVX2 [[gnu::always_inline]] inline void add(const __m256i (&acc)[TT][2],
+                                                          std::size_t g, std::size_t sg) {
+    const std::uint16_t* sc =
+        W.scales_fp16() + (b * W.scale_groups() + sg) * packed_weights::block_n;
+    const __m256 scale[2] = {
+        _mm256_cvtph_ps(_mm_load_si128(reinterpret_cast<const __m128i*>(sc))),
+        _mm256_cvtph_ps(_mm_load_si128(reinterpret_cast<const __m128i*>(sc + 8)))};
+#pragma GCC unroll 16
+    for (int tt = 0; tt < TT; ++tt) {
+      const __m256 pow2 = _mm256_set1_ps(A.scale[(t0 + tt) * A.groups + g]);  // NaN: non-finite
+      for (int h = 0; h < 2; ++h)
+        _mm256_store_ps(
+            y[tt][h], _mm256_fmadd_ps(_mm256_cvtepi32_ps(acc[tt][h]), _mm256_mul_ps(scale[h], pow2),
+                                      _mm256_load_ps(y[tt][h])));
+    }
+  }
+  void store(float* out, std::size_t row_stride, std::size_t col_stride,
+             std::size_t channels) const {
+    for (int tt = 0; tt < TT; ++tt)
+      for (std::size_t n = 0; n < std::min<std::size_t>(16, channels); ++n)
+        out[tt * row_stride + n * col_stride] = y[tt][n / 8][n % 8];
+  }
+};
+
+// The weight scale group of each activation group g in turn, without a division.
+struct scale_group_walk {
+  std::size_t G, Gw, sg = 0, end = Gw;
+  std::size_t of(std::size_t g) {
+    for (; g * G >= end; end += Gw) ++sg;
+    return sg;
+  }
+};
+
+#define ANDA_TARGET_AVX_VNNI __attribute__((target("avx2,fma,f16c,avxvnni")))
+
+// TT tokens from t0 against block b, whose codes are bytes, 64 per 4 k.
 template <int TT>
 ANDA_TARGET_AVX_VNNI void vnni_fast_tile(const int8_activations& A, const packed_weights& W,
                                          std::size_t G, std::size_t t0, std::size_t b,
                                          const std::uint8_t* codes, float* out,
                                          std::size_t row_stride, std::size_t col_stride,
                                          std::size_t channels) {
-  alignas(32) float y[TT][2][8] = {};  // in L1: the registers are the accumulators'
-  const std::int32_t c = W.code_offset();
-  const std::int8_t* a = A.row(0, t0);
-  std::size_t sg = 0, sg_end = W.scale_group();  // weight scale group, without a division
+  fast_tile_sums<TT> sums{A, W, t0, b};
+  scale_group_walk walk{G, W.scale_group()};
   for (std::size_t g = 0; g < A.groups; ++g) {
-    for (; g * G >= sg_end; sg_end += W.scale_group()) ++sg;
-    __m256i acc[TT][2];  // from -c * sum(a): the correction for the unsigned codes
-    for (int tt = 0; tt < TT; ++tt) {
-      const __m256i start = _mm256_set1_epi32(-c * A.sums[(t0 + tt) * A.groups + g]);
-      acc[tt][0] = acc[tt][1] = start;
-    }
+    __m256i acc[TT][2];
+    sums.start(acc, g);
     const std::uint8_t* wg = codes + g * (G / 4) * 64;
-    const std::int8_t* ag = a + g * G;
+    const std::int8_t* ag = A.row(0, t0) + g * G;
     for (std::size_t k8 = 0; k8 < G / 4; k8 += 8) {
 #pragma GCC unroll 8
       for (std::size_t k4 = k8; k4 < k8 + 8; ++k4) {
@@ -486,38 +534,12 @@ ANDA_TARGET_AVX_VNNI void vnni_fast_tile(const int8_activations& A, const packed
         }
       }
     }
-    const std::uint16_t* sc =
-        W.scales_fp16() + (b * W.scale_groups() + sg) * packed_weights::block_n;
-    const __m256 scale[2] = {
-        _mm256_cvtph_ps(_mm_load_si128(reinterpret_cast<const __m128i*>(sc))),
-        _mm256_cvtph_ps(_mm_load_si128(reinterpret_cast<const __m128i*>(sc + 8)))};
-#pragma GCC unroll 16
-    for (int tt = 0; tt < TT; ++tt) {
-      const __m256 pow2 = _mm256_set1_ps(A.scale[(t0 + tt) * A.groups + g]);  // NaN: non-finite
-      for (int h = 0; h < 2; ++h)  // round(p) * (scale * 2^k), as the general path in FP32 mode
-        _mm256_store_ps(
-            y[tt][h], _mm256_fmadd_ps(_mm256_cvtepi32_ps(acc[tt][h]), _mm256_mul_ps(scale[h], pow2),
-                                      _mm256_load_ps(y[tt][h])));
-    }
+    sums.add(acc, g, walk.of(g));
   }
-  for (int tt = 0; tt < TT; ++tt)
-    for (std::size_t n = 0; n < std::min<std::size_t>(16, channels); ++n)
-      out[tt * row_stride + n * col_stride] = y[tt][n / 8][n % 8];
+  sums.store(out, row_stride, col_stride, channels);
 }
 
 #undef ANDA_TARGET_AVX_VNNI
-
-// AVX2 prefill fast path for INT4 weights (one 7-bit activation chunk: M <= 7), symmetric, FP32
-// accumulation, G a multiple of 32: 3 tokens x one block of 16 channels with the codes spread to
-// bytes once per block (as vnni_fast_rows). Each k step's vpmaddubsw results (pairs, at most
-// int4_pair_max) are summed in int16 for 8 steps (int4_sums) and then widened once into the
-// int32 accumulators; 6 int16 sums, 6 int32 sums, 2 weight vectors, a broadcast and the
-// vpmaddwd ones fill the 16 registers.
-inline bool maddubs_fast_prefill(const int8_activations& A, const packed_weights& W, std::size_t G,
-                                 accumulate mode) {
-  return A.chunks == 1 && W.type() == weight_type::int4_sym && mode == accumulate::fp32 &&
-         G % 32 == 0;
-}
 
 template <int TT>
 ANDA_TARGET_AVX2 void maddubs_fast_tile(const int8_activations& A, const packed_weights& W,
@@ -526,20 +548,14 @@ ANDA_TARGET_AVX2 void maddubs_fast_tile(const int8_activations& A, const packed_
                                         std::size_t row_stride, std::size_t col_stride,
                                         std::size_t channels) {
   static_assert(8 <= int4_sums);
-  alignas(32) float y[TT][2][8] = {};
-  const std::int32_t c = W.code_offset();
-  const std::int8_t* a = A.row(0, t0);
+  fast_tile_sums<TT> sums{A, W, t0, b};
+  scale_group_walk walk{G, W.scale_group()};
   const __m256i ones = _mm256_set1_epi16(1);
-  std::size_t sg = 0, sg_end = W.scale_group();
   for (std::size_t g = 0; g < A.groups; ++g) {
-    for (; g * G >= sg_end; sg_end += W.scale_group()) ++sg;
     __m256i acc[TT][2];
-    for (int tt = 0; tt < TT; ++tt) {
-      const __m256i start = _mm256_set1_epi32(-c * A.sums[(t0 + tt) * A.groups + g]);
-      acc[tt][0] = acc[tt][1] = start;
-    }
+    sums.start(acc, g);
     const std::uint8_t* wg = codes + g * (G / 4) * 64;
-    const std::int8_t* ag = a + g * G;
+    const std::int8_t* ag = A.row(0, t0) + g * G;
     for (std::size_t k8 = 0; k8 < G / 4; k8 += 8) {
       __m256i sum[TT][2];
       for (int tt = 0; tt < TT; ++tt) sum[tt][0] = sum[tt][1] = _mm256_setzero_si256();
@@ -559,23 +575,9 @@ ANDA_TARGET_AVX2 void maddubs_fast_tile(const int8_activations& A, const packed_
         for (int h = 0; h < 2; ++h)
           acc[tt][h] = _mm256_add_epi32(acc[tt][h], _mm256_madd_epi16(sum[tt][h], ones));
     }
-    const std::uint16_t* sc =
-        W.scales_fp16() + (b * W.scale_groups() + sg) * packed_weights::block_n;
-    const __m256 scale[2] = {
-        _mm256_cvtph_ps(_mm_load_si128(reinterpret_cast<const __m128i*>(sc))),
-        _mm256_cvtph_ps(_mm_load_si128(reinterpret_cast<const __m128i*>(sc + 8)))};
-#pragma GCC unroll 16
-    for (int tt = 0; tt < TT; ++tt) {
-      const __m256 pow2 = _mm256_set1_ps(A.scale[(t0 + tt) * A.groups + g]);
-      for (int h = 0; h < 2; ++h)
-        _mm256_store_ps(
-            y[tt][h], _mm256_fmadd_ps(_mm256_cvtepi32_ps(acc[tt][h]), _mm256_mul_ps(scale[h], pow2),
-                                      _mm256_load_ps(y[tt][h])));
-    }
+    sums.add(acc, g, walk.of(g));
   }
-  for (int tt = 0; tt < TT; ++tt)
-    for (std::size_t n = 0; n < std::min<std::size_t>(16, channels); ++n)
-      out[tt * row_stride + n * col_stride] = y[tt][n / 8][n % 8];
+  sums.store(out, row_stride, col_stride, channels);
 }
 
 // The fast paths' loop: every block of the job against every token, in the tiles of D's fast
@@ -651,9 +653,7 @@ ANDA_TARGET_AVX2 inline void rows(context& ctx, const gemm_job& job) {
         tile_store<D, 1, 1, INT4>(ctx, t, v, at(t, v), job.row_stride, job.col_stride, channels(v));
     return;
   }
-  if (D == dot::vnni ? vnni_fast_prefill(*ctx.A, *ctx.W, ctx.G, ctx.mode)
-                     : maddubs_fast_prefill(*ctx.A, *ctx.W, ctx.G, ctx.mode))
-    return fast_rows<D, INT4>(ctx, job);
+  if (fast_prefill(D, *ctx.A, *ctx.W, ctx.G, ctx.mode)) return fast_rows<D, INT4>(ctx, job);
   // Prefill: tiles land in an L1-sized panel [channel][token], copied out one channel (a run of
   // up to token_chunk tokens) at a time, so a column-major Y is written in contiguous runs.
   std::vector<float> panel(NV * lanes * token_chunk);

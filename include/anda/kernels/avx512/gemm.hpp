@@ -184,13 +184,11 @@ ANDA_TARGET_VNNI inline void vnni_tile(vnni_context& ctx, std::size_t t0, std::s
   }
 }
 
-// Computes a tile and writes its first `channels` outputs: out[tt * row_stride + n * col_stride].
-template <int TT, int NB, bool INT4>
-ANDA_TARGET_VNNI inline void vnni_tile_store(vnni_context& ctx, std::size_t t0, std::size_t nb0,
-                                             float* out, std::size_t row_stride,
-                                             std::size_t col_stride, std::size_t channels) {
-  __m512 y[TT][NB];
-  vnni_tile<TT, NB, INT4>(ctx, t0, nb0, y);
+// Writes a tile's first `channels` outputs: out[tt * row_stride + n * col_stride].
+template <int TT, int NB>
+ANDA_TARGET_VNNI inline void store_tile(const __m512 (&y)[TT][NB], float* out,
+                                        std::size_t row_stride, std::size_t col_stride,
+                                        std::size_t channels) {
   alignas(64) float lanes[16];
   for (int tt = 0; tt < TT; ++tt) {
     for (int nb = 0; nb < NB; ++nb) {
@@ -201,6 +199,16 @@ ANDA_TARGET_VNNI inline void vnni_tile_store(vnni_context& ctx, std::size_t t0, 
         out[tt * row_stride + (n0 + j) * col_stride] = lanes[j];
     }
   }
+}
+
+// Computes a tile and writes its first `channels` outputs: out[tt * row_stride + n * col_stride].
+template <int TT, int NB, bool INT4>
+ANDA_TARGET_VNNI inline void vnni_tile_store(vnni_context& ctx, std::size_t t0, std::size_t nb0,
+                                             float* out, std::size_t row_stride,
+                                             std::size_t col_stride, std::size_t channels) {
+  __m512 y[TT][NB];
+  vnni_tile<TT, NB, INT4>(ctx, t0, nb0, y);
+  store_tile(y, out, row_stride, col_stride, channels);
 }
 
 // The prefill fast path: one activation chunk (M <= 7), symmetric weights, FP32 accumulation and
@@ -265,16 +273,7 @@ ANDA_TARGET_VNNI void fast_tile(const int8_activations& A, const packed_weights&
                                     y[tt][nb]);
     }
   }
-  alignas(64) float lanes[16];
-  for (int tt = 0; tt < TT; ++tt) {
-    for (int nb = 0; nb < NB; ++nb) {
-      _mm512_store_ps(lanes, y[tt][nb]);
-      const std::size_t n0 = nb * packed_weights::block_n;
-      const std::size_t count = std::min<std::size_t>(16, channels - std::min(channels, n0));
-      for (std::size_t j = 0; j < count; ++j)
-        out[tt * row_stride + (n0 + j) * col_stride] = lanes[j];
-    }
-  }
+  store_tile(y, out, row_stride, col_stride, channels);
 }
 
 // Every token of the job against NB blocks from block nb: tiles of 6 tokens, then 3, then 1.
