@@ -7,9 +7,10 @@
 //   p = sum u * a - c * sum a   (c = 8, 128, or the zero point)
 // with one correction per group and chunk. vpmaddubsw saturates, so the chunk widths and the
 // int16 sums below are chosen so that nothing saturates or wraps (static_asserts next to the
-// code). Prefill: tiles of 3 tokens x 24 channels into an L1 panel; decode (T < 3): one token x 32
-// channels straight to y, weights prefetched. Vectorised across output channels, sequential over
-// groups: the bits of docs/gemm.md, in both accumulate modes.
+// code). Prefill: tiles of 3 tokens x 24 channels into an L1 panel, or the fast paths below
+// (M <= 7, symmetric weights, FP32 accumulation); decode (T < 3): one token x 32 channels straight
+// to y, weights prefetched. Vectorised across output channels, sequential over groups: the bits
+// of docs/gemm.md, in both accumulate modes.
 #pragma once
 
 #include "anda/kernels/cpu.hpp"

@@ -3,7 +3,8 @@
 // are read in the blocked layout (storage/packed_weights.hpp) as unsigned codes u, so that
 //   p = sum u * a - c * sum a   (c = 8, 128, or the zero point)
 // is one vpdpbusd (u8 x s8) per 4 k and 16 output channels, plus one correction per group.
-// Vectorised across output channels, sequential over groups: the bits of docs/gemm.md.
+// Vectorised across output channels, sequential over groups: the bits of docs/gemm.md. Prefill
+// with M <= 7, symmetric weights and FP32 accumulation takes the fast path (fast_tile).
 #pragma once
 
 #include "anda/kernels/cpu.hpp"
