@@ -87,6 +87,15 @@ ANDA_TARGET_VNNI inline __m512 add_group(__m512 y, __m512i p, __m512 pow2, __m51
   return _mm512_fmadd_ps(h, scale, y);
 }
 
+// The FP32 scales of NB blocks of 16 channels from block nb0 in weight scale group sg.
+template <int NB>
+ANDA_TARGET_VNNI inline void load_scales(const packed_weights& W, std::size_t nb0, std::size_t sg,
+                                         __m512 (&scale)[NB]) {
+  for (int nb = 0; nb < NB; ++nb)
+    scale[nb] = _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(
+        W.scales_fp16() + ((nb0 + nb) * W.scale_groups() + sg) * packed_weights::block_n)));
+}
+
 struct vnni_context {
   const int8_activations* A;
   const packed_weights* W;
@@ -174,9 +183,7 @@ ANDA_TARGET_VNNI inline void vnni_tile(vnni_context& ctx, std::size_t t0, std::s
                      : _mm512_add_epi32(p[tt][nb], _mm512_slli_epi32(acc[tt][nb], unsigned(7 * c)));
     }
     __m512 scale[NB];
-    for (int nb = 0; nb < NB; ++nb)
-      scale[nb] = _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(
-          W.scales_fp16() + ((nb0 + nb) * W.scale_groups() + sg) * packed_weights::block_n)));
+    load_scales(W, nb0, sg, scale);
     for (int tt = 0; tt < TT; ++tt) {
       const __m512 pow2 = _mm512_set1_ps(A.scale[(t0 + tt) * A.groups + g]);  // NaN: non-finite
       for (int nb = 0; nb < NB; ++nb)
@@ -264,9 +271,7 @@ ANDA_TARGET_VNNI void fast_tile(const int8_activations& A, const packed_weights&
       }
     }
     __m512 scale[NB];
-    for (int nb = 0; nb < NB; ++nb)
-      scale[nb] = _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(
-          W.scales_fp16() + ((nb0 + nb) * W.scale_groups() + sg) * packed_weights::block_n)));
+    load_scales(W, nb0, sg, scale);
     for (int tt = 0; tt < TT; ++tt) {
       const __m512 pow2 = _mm512_set1_ps(A.scale[(t0 + tt) * A.groups + g]);  // NaN: non-finite
       for (int nb = 0; nb < NB; ++nb)  // round(p) * (scale * 2^k), as add_group in FP32 mode
