@@ -119,6 +119,26 @@ TEST_CASE("Eigen inputs: half and float, any storage order or expression", "[sto
   CHECK(y.row(2) == quantize(fmt, x.row(2)));  // rows are independent
 }
 
+TEST_CASE("floats of either storage order and blocks with an outer stride encode alike",
+          "[storage]") {
+  const Eigen::MatrixXf big = Eigen::MatrixXf::Random(70, 300) * 300.0f;
+  const auto x = big.block(3, 5, 37, 261);  // outer stride 70; neither size a multiple of 16
+  const format fmt{64, 7};
+  std::vector<std::uint16_t> bits(37 * 261);  // the expected FP16, one value at a time
+  for (Eigen::Index r = 0; r < x.rows(); ++r)
+    for (Eigen::Index c = 0; c < x.cols(); ++c)
+      bits[std::size_t(r * 261 + c)] = fp16::from_float(x(r, c)).bits();
+  const activation_tensor expected = encode(fmt, bits.data(), 37, 261, 261);
+  const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> by_row = x;
+  for (const activation_tensor& t :
+       {encode(fmt, x), encode(fmt, by_row), encode_float_columns(fmt, x.data(), 37, 261, 70),
+        encode_float(fmt, by_row.data(), 37, 261, 261)}) {
+    CHECK(std::ranges::equal(t.planes(), expected.planes()));
+    CHECK(std::ranges::equal(t.exponents(), expected.exponents()));
+  }
+  CHECK_THROWS_AS(encode_float_columns(fmt, x.data(), 37, 261, 36), shape_error);
+}
+
 TEST_CASE("a row stride below the row length is refused", "[storage]") {
   const std::vector<std::uint16_t> bits(64, 0x3C00);
   CHECK_THROWS_AS(encode(format{8, 4}, bits.data(), 4, 16, 8), shape_error);

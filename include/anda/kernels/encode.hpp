@@ -5,6 +5,7 @@
 #include <Eigen/Core>
 
 #include <cmath>
+#include <memory>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -13,6 +14,7 @@
 #include "anda/format/fp16.hpp"
 #include "anda/kernels/registry.hpp"
 #include "anda/storage/activation_tensor.hpp"
+#include "anda/storage/copy_in_tiles.hpp"
 
 namespace anda {
 
@@ -38,11 +40,11 @@ inline activation_tensor encode(const format& fmt, const std::uint16_t* bits, st
 }
 
 // The error to report for `e`, thrown while encoding the FP16 conversion of the floats `src`
-// (row stride `stride` elements): where the float at e's row and column is finite it overflowed
-// FP16, and the error says so with its value; else `e` itself.
+// (element (r, c) at src[r * row_stride + c * col_stride]): where the float at e's row and
+// column is finite it overflowed FP16, and the error says so with its value; else `e` itself.
 inline nonfinite_error explain_nonfinite(const nonfinite_error& e, const float* src,
-                                         std::size_t stride) {
-  const float v = src[e.row() * stride + e.column()];
+                                         std::size_t row_stride, std::size_t col_stride = 1) {
+  const float v = src[e.row() * row_stride + e.column() * col_stride];
   if (!e.fp16_overflow() && std::isfinite(v))
     return nonfinite_error(e.row(), e.group(), e.column(), v);
   return e;
@@ -54,13 +56,39 @@ inline nonfinite_error explain_nonfinite(const nonfinite_error& e, const float* 
 inline activation_tensor encode_float(
     const format& fmt, const float* src, std::size_t rows, std::size_t cols, std::size_t stride,
     const kernels::backend& backend = kernels::selected_backend()) {
-  std::vector<std::uint16_t> bits(rows * cols);
+  const std::unique_ptr<std::uint16_t[]> bits(new std::uint16_t[rows * cols]);  // all written
   for (std::size_t r = 0; r < rows; ++r)
     backend.float_to_fp16(src + r * stride, &bits[r * cols], cols);
   try {
-    return encode(fmt, bits.data(), rows, cols, cols, backend);
+    return encode(fmt, bits.get(), rows, cols, cols, backend);
   } catch (const nonfinite_error& e) {
     throw explain_nonfinite(e, src, stride);
+  }
+}
+
+// The same from column-major floats (element (r, c) at src[r + c * col_stride], as Eigen stores
+// them): each column converted where it lies, then the FP16 bits transposed to rows in tiles,
+// which moves half the bytes of transposing the floats first.
+inline activation_tensor encode_float_columns(
+    const format& fmt, const float* src, std::size_t rows, std::size_t cols, std::size_t col_stride,
+    const kernels::backend& backend = kernels::selected_backend()) {
+  if (cols > 1 && col_stride < rows)
+    throw shape_error("encode: column stride " + std::to_string(col_stride) + " is below the " +
+                      std::to_string(rows) + " rows of a column");
+  using bits_by_column = Eigen::Matrix<std::uint16_t, Eigen::Dynamic, Eigen::Dynamic>;
+  using bits_by_row = Eigen::Matrix<std::uint16_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  const auto R = Eigen::Index(rows), C = Eigen::Index(cols);
+  bits_by_row bits(R, C);
+  {
+    bits_by_column converted(R, C);
+    for (std::size_t c = 0; c < cols; ++c)
+      backend.float_to_fp16(src + c * col_stride, converted.data() + c * rows, rows);
+    copy_in_tiles(converted, bits);
+  }
+  try {
+    return encode(fmt, bits.data(), rows, cols, cols, backend);
+  } catch (const nonfinite_error& e) {
+    throw explain_nonfinite(e, src, 1, col_stride);
   }
 }
 
@@ -73,12 +101,17 @@ activation_tensor encode(const format& fmt, const Eigen::MatrixBase<Derived>& x,
   static_assert(std::is_same_v<scalar, Eigen::half> || std::is_same_v<scalar, float>,
                 "anda: encode Eigen::half or float matrices (convert double to float "
                 "explicitly: double -> float -> FP16 rounds twice)");
-  const Eigen::Matrix<scalar, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> rm = x;
-  if constexpr (std::is_same_v<scalar, float>) {
-    return encode_float(fmt, rm.data(), rm.rows(), rm.cols(), rm.cols(), backend);
+  if constexpr (std::is_same_v<scalar, float> && !Derived::IsRowMajor) {
+    const Eigen::Ref<const Eigen::MatrixXf> cm = x;  // a copy only where x is an expression
+    return encode_float_columns(fmt, cm.data(), std::size_t(cm.rows()), std::size_t(cm.cols()),
+                                std::size_t(cm.outerStride()), backend);
   } else {
-    return encode(fmt, reinterpret_cast<const std::uint16_t*>(rm.data()), rm.rows(), rm.cols(),
-                  rm.cols(), backend);
+    const Eigen::Matrix<scalar, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> rm = x;
+    if constexpr (std::is_same_v<scalar, float>)
+      return encode_float(fmt, rm.data(), rm.rows(), rm.cols(), rm.cols(), backend);
+    else
+      return encode(fmt, reinterpret_cast<const std::uint16_t*>(rm.data()), rm.rows(), rm.cols(),
+                    rm.cols(), backend);
   }
 }
 

@@ -64,8 +64,6 @@ namespace anda::model {
 
 namespace detail {
 
-using row_matrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-
 // One linear layer y = x W^T + bias. Exactly one of `w` (FP weights, stored narrow) and `packed`
 // (integer weights, for anda::gemm; the FP paths dequantize it per use) holds the weights.
 // Layers that read the same input (q/k/v, gate/up) are stacked row-wise into one: every output
@@ -135,25 +133,6 @@ inline Eigen::MatrixXf stack_rows(std::initializer_list<const Eigen::MatrixXf*> 
     out.middleRows(r, p->rows()) = *p;
     r += p->rows();
   }
-  return out;
-}
-
-// out = x for matrices of opposite storage orders (same shape), copied in square tiles so that
-// both sides stay in cache (a plain assignment walks one of them with a large stride).
-template <class From, class To>
-void copy_in_tiles(const From& x, To& out) {
-  constexpr Eigen::Index tile = 16;
-  for (Eigen::Index c0 = 0; c0 < x.cols(); c0 += tile)
-    for (Eigen::Index r0 = 0; r0 < x.rows(); r0 += tile) {
-      const Eigen::Index nr = std::min(tile, x.rows() - r0), nc = std::min(tile, x.cols() - c0);
-      out.block(r0, c0, nr, nc) = x.block(r0, c0, nr, nc);
-    }
-}
-
-// A column-major matrix copied to row-major (tokens' rows contiguous, as the encoder reads them).
-inline row_matrix to_row_major(const Eigen::MatrixXf& x) {
-  row_matrix out(x.rows(), x.cols());
-  copy_in_tiles(x, out);
   return out;
 }
 
@@ -708,10 +687,7 @@ class llama_model {
         break;
       case activation_precision::kind::anda: {
         try {
-          const detail::row_matrix rm = detail::to_row_major(x);
-          const activation_tensor X =
-              encode_float(act.format_of(m), rm.data(), std::size_t(rm.rows()),
-                           std::size_t(rm.cols()), std::size_t(rm.cols()));
+          const activation_tensor X = encode(act.format_of(m), x);
           if (lin.packed) {
             gemm_options opt;
             opt.threads = threads;

@@ -57,6 +57,7 @@
 #include "anda/io/safetensors.hpp"
 #include "anda/model/llama.hpp"
 #include "anda/model/llama_weights.hpp"
+#include "anda/storage/copy_in_tiles.hpp"
 
 namespace anda::model {
 

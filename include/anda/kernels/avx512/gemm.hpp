@@ -236,11 +236,10 @@ inline bool fast_prefill(const int8_activations& A, const packed_weights& W, std
          G % 32 == 0;
 }
 
+// The tile's sums go to `rows`, one row of NB * 16 floats per token.
 template <int TT, int NB>
 ANDA_TARGET_VNNI void fast_tile(const int8_activations& A, const packed_weights& W, std::size_t G,
-                                std::size_t t0, std::size_t nb0, const byte_codes& w, float* out,
-                                std::size_t row_stride, std::size_t col_stride,
-                                std::size_t channels) {
+                                std::size_t t0, std::size_t nb0, const byte_codes& w, float* rows) {
   __m512 y[TT][NB];
   for (int tt = 0; tt < TT; ++tt)
     for (int nb = 0; nb < NB; ++nb) y[tt][nb] = _mm512_setzero_ps();
@@ -279,25 +278,72 @@ ANDA_TARGET_VNNI void fast_tile(const int8_activations& A, const packed_weights&
                                     y[tt][nb]);
     }
   }
-  store_tile(y, out, row_stride, col_stride, channels);
+  for (int tt = 0; tt < TT; ++tt)
+    for (int nb = 0; nb < NB; ++nb) _mm512_store_ps(rows + (tt * NB + nb) * 16, y[tt][nb]);
 }
 
-// Every token of the job against NB blocks from block nb: tiles of 6 tokens, then 3, then 1.
+// out[16 x 16] = in[16 x 16] transposed; rows of in and out `in_stride` and `out_stride` floats
+// apart (in 64-byte aligned). Four rounds of shuffles: 64 for 256 floats.
+ANDA_TARGET_VNNI inline void transpose_16x16(const float* in, std::size_t in_stride, float* out,
+                                             std::size_t out_stride) {
+  __m512 r[16], t[16];
+  for (int i = 0; i < 16; ++i) r[i] = _mm512_load_ps(in + i * in_stride);
+  for (int i = 0; i < 16; i += 2) {  // interleave pairs of rows by element
+    t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+    t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+  }
+  for (int i = 0; i < 16; i += 4) {  // then by pairs of elements
+    for (int j = 0; j < 2; ++j) {
+      r[i + j] = _mm512_shuffle_ps(t[i + j], t[i + j + 2], 0x44);
+      r[i + j + 2] = _mm512_shuffle_ps(t[i + j], t[i + j + 2], 0xEE);
+    }
+  }
+  for (int i = 0; i < 16; i += 8) {  // then by 128-bit lanes
+    for (int j = 0; j < 4; ++j) {
+      t[i + j] = _mm512_shuffle_f32x4(r[i + j], r[i + j + 4], 0x88);
+      t[i + j + 4] = _mm512_shuffle_f32x4(r[i + j], r[i + j + 4], 0xDD);
+    }
+  }
+  for (int j = 0; j < 8; ++j) {
+    r[j] = _mm512_shuffle_f32x4(t[j], t[j + 8], 0x88);
+    r[j + 8] = _mm512_shuffle_f32x4(t[j], t[j + 8], 0xDD);
+  }
+  // r[j] now holds column j of in, but for the middle two of every four (the second round
+  // leaves them swapped).
+  constexpr int column[16] = {0, 2, 1, 3, 4, 6, 5, 7, 8, 10, 9, 11, 12, 14, 13, 15};
+  for (int j = 0; j < 16; ++j) _mm512_storeu_ps(out + column[j] * out_stride, r[j]);
+}
+
+// Every token of the job against NB blocks from block nb: tiles of 6 tokens, then 3, then 1,
+// written as rows into a panel of up to 48 tokens that then goes out to Y, column-major Y in
+// 16 x 16 transposes (a scalar store per output took a fifth of the kernel's time at K = 384).
 template <int NB>
 ANDA_TARGET_VNNI void fast_rows(const vnni_context& ctx, const gemm_job& job, std::size_t nb,
                                 const byte_codes& w) {
-  constexpr std::size_t block = packed_weights::block_n;
-  const std::size_t T = ctx.A->rows, channels = job.n_end - nb * block;
-  float* const y = job.y + nb * block * job.col_stride;
-  auto tiles = [&]<int TT>(std::size_t& t) {
-    for (; t + TT <= T; t += TT)
-      fast_tile<TT, NB>(*ctx.A, *ctx.W, ctx.G, t, nb, w, y + t * job.row_stride, job.row_stride,
-                        job.col_stride, channels);
-  };
-  std::size_t t = 0;
-  tiles.template operator()<6>(t);
-  tiles.template operator()<3>(t);
-  tiles.template operator()<1>(t);
+  constexpr std::size_t block = packed_weights::block_n, width = NB * block, chunk = 48;
+  const std::size_t T = ctx.A->rows, channels = std::min(width, job.n_end - nb * block);
+  const std::size_t rs = job.row_stride, cs = job.col_stride;
+  alignas(64) float panel[chunk * width];
+  for (std::size_t t0 = 0; t0 < T; t0 += chunk) {
+    const std::size_t tokens = std::min(chunk, T - t0);
+    std::size_t t = 0;
+    auto tiles = [&]<int TT>() {
+      for (; t + TT <= tokens; t += TT)
+        fast_tile<TT, NB>(*ctx.A, *ctx.W, ctx.G, t0 + t, nb, w, panel + t * width);
+    };
+    tiles.template operator()<6>();
+    tiles.template operator()<3>();
+    tiles.template operator()<1>();
+    float* const y = job.y + t0 * rs + nb * block * cs;
+    const std::size_t full_t = rs == 1 ? tokens / 16 * 16 : 0;
+    const std::size_t full_n = rs == 1 ? channels / 16 * 16 : 0;
+    for (std::size_t i = 0; i < full_t; i += 16)
+      for (std::size_t n = 0; n < full_n; n += 16)
+        transpose_16x16(panel + i * width + n, width, y + i + n * cs, cs);
+    for (std::size_t i = 0; i < tokens; ++i)
+      for (std::size_t n = i < full_t ? full_n : 0; n < channels; ++n)
+        y[i * rs + n * cs] = panel[i * width + n];
+  }
 }
 
 // Two blocks (32 channels) at a time against every token. INT4 codes are first spread to one
