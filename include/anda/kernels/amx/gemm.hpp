@@ -230,10 +230,15 @@ ANDA_TARGET_AMX inline void gemm(const gemm_job& job) {
           any_tile<false>(ctx, t0, rows, nb, b, y);
         else
           any_tile<true>(ctx, t0, rows, nb, b, y);
+        float* const out = job.y + t0 * job.row_stride + nb * block * job.col_stride;
+        if (rows == tile_rows && channels == block && job.row_stride == 1) {
+          avx512::store_by_channel(y, out, job.col_stride);
+          continue;
+        }
         for (std::size_t tt = 0; tt < rows; ++tt) {
           _mm512_store_ps(lanes, y[tt]);
-          float* out = job.y + (t0 + tt) * job.row_stride + nb * block * job.col_stride;
-          for (std::size_t j = 0; j < channels; ++j) out[j * job.col_stride] = lanes[j];
+          for (std::size_t j = 0; j < channels; ++j)
+            out[tt * job.row_stride + j * job.col_stride] = lanes[j];
         }
       }
     }

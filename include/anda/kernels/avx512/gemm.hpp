@@ -16,6 +16,7 @@
 #include <bit>
 #include <cmath>
 #include <cstring>
+#include <utility>
 #include <vector>
 
 #include "anda/format/reference.hpp"
@@ -282,12 +283,9 @@ ANDA_TARGET_VNNI void fast_tile(const int8_activations& A, const packed_weights&
     for (int nb = 0; nb < NB; ++nb) _mm512_store_ps(rows + (tt * NB + nb) * 16, y[tt][nb]);
 }
 
-// out[16 x 16] = in[16 x 16] transposed; rows of in and out `in_stride` and `out_stride` floats
-// apart (in 64-byte aligned). Four rounds of shuffles: 64 for 256 floats.
-ANDA_TARGET_VNNI inline void transpose_16x16(const float* in, std::size_t in_stride, float* out,
-                                             std::size_t out_stride) {
-  __m512 r[16], t[16];
-  for (int i = 0; i < 16; ++i) r[i] = _mm512_load_ps(in + i * in_stride);
+// The 16 x 16 floats of r (a row each) transposed in place: four rounds of 16 shuffles.
+ANDA_TARGET_VNNI inline void transpose_16x16(__m512 (&r)[16]) {
+  __m512 t[16];
   for (int i = 0; i < 16; i += 2) {  // interleave pairs of rows by element
     t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
     t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
@@ -308,10 +306,14 @@ ANDA_TARGET_VNNI inline void transpose_16x16(const float* in, std::size_t in_str
     r[j] = _mm512_shuffle_f32x4(t[j], t[j + 8], 0x88);
     r[j + 8] = _mm512_shuffle_f32x4(t[j], t[j + 8], 0xDD);
   }
-  // r[j] now holds column j of in, but for the middle two of every four (the second round
-  // leaves them swapped).
-  constexpr int column[16] = {0, 2, 1, 3, 4, 6, 5, 7, 8, 10, 9, 11, 12, 14, 13, 15};
-  for (int j = 0; j < 16; ++j) _mm512_storeu_ps(out + column[j] * out_stride, r[j]);
+  for (int j = 0; j < 16; j += 4) std::swap(r[j + 1], r[j + 2]);  // the second round's order
+}
+
+// 16 tokens x 16 channels, a token per vector, written to a column-major Y (tokens contiguous,
+// channels col_stride floats apart): 16 vector stores instead of 256 scalar ones.
+ANDA_TARGET_VNNI inline void store_by_channel(__m512 (&y)[16], float* out, std::size_t col_stride) {
+  transpose_16x16(y);
+  for (int n = 0; n < 16; ++n) _mm512_storeu_ps(out + n * col_stride, y[n]);
 }
 
 // Every token of the job against NB blocks from block nb: tiles of 6 tokens, then 3, then 1,
@@ -338,8 +340,11 @@ ANDA_TARGET_VNNI void fast_rows(const vnni_context& ctx, const gemm_job& job, st
     const std::size_t full_t = rs == 1 ? tokens / 16 * 16 : 0;
     const std::size_t full_n = rs == 1 ? channels / 16 * 16 : 0;
     for (std::size_t i = 0; i < full_t; i += 16)
-      for (std::size_t n = 0; n < full_n; n += 16)
-        transpose_16x16(panel + i * width + n, width, y + i + n * cs, cs);
+      for (std::size_t n = 0; n < full_n; n += 16) {
+        __m512 rows[16];
+        for (int r = 0; r < 16; ++r) rows[r] = _mm512_load_ps(panel + (i + r) * width + n);
+        store_by_channel(rows, y + i + n * cs, cs);
+      }
     for (std::size_t i = 0; i < tokens; ++i)
       for (std::size_t n = i < full_t ? full_n : 0; n < channels; ++n)
         y[i * rs + n * cs] = panel[i * width + n];
