@@ -4,6 +4,7 @@
 #include <limits>
 #include <string>
 
+#include "backends.hpp"
 #include "encode_helpers.hpp"
 #include "generators.hpp"
 
@@ -130,11 +131,14 @@ TEST_CASE("floats of either storage order and blocks with an outer stride encode
       bits[std::size_t(r * 261 + c)] = fp16::from_float(x(r, c)).bits();
   const activation_tensor expected = encode(fmt, bits.data(), 37, 261, 261);
   const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> by_row = x;
-  for (const activation_tensor& t :
-       {encode(fmt, x), encode(fmt, by_row), encode_float_columns(fmt, x.data(), 37, 261, 70),
-        encode_float(fmt, by_row.data(), 37, 261, 261)}) {
-    CHECK(std::ranges::equal(t.planes(), expected.planes()));
-    CHECK(std::ranges::equal(t.exponents(), expected.exponents()));
+  for (const kernels::backend* b : runnable_backends()) {  // each one's float conversions
+    INFO(b->name);
+    for (const activation_tensor& t : {encode(fmt, x, *b), encode(fmt, by_row, *b),
+                                       encode_float_columns(fmt, x.data(), 37, 261, 70, *b),
+                                       encode_float(fmt, by_row.data(), 37, 261, 261, *b)}) {
+      CHECK(std::ranges::equal(t.planes(), expected.planes()));
+      CHECK(std::ranges::equal(t.exponents(), expected.exponents()));
+    }
   }
   CHECK_THROWS_AS(encode_float_columns(fmt, x.data(), 37, 261, 36), shape_error);
 }

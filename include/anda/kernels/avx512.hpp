@@ -13,7 +13,8 @@ namespace anda::kernels::avx512 {
 inline constexpr cpu_feature needs[] = {cpu_feature::avx512f, cpu_feature::avx512bw,
                                         cpu_feature::avx512vl, cpu_feature::avx512vnni,
                                         cpu_feature::f16c};
-inline constexpr backend record{"avx512", needs, encode, float_to_fp16, prepare_vnni, gemm};
+inline constexpr backend record{
+    "avx512", needs, encode, float_to_fp16, prepare_vnni, gemm, float_columns_to_fp16};
 
 }  // namespace anda::kernels::avx512
 

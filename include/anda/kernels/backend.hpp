@@ -59,6 +59,11 @@ struct backend {
   int8_activations (*prepare)(const activation_tensor& X, weight_type t);
   // One job; reads W.packed() where the backend uses the blocked layout.
   void (*gemm)(const gemm_job& job);
+  // Optional: dst[r * cols + c] = float_to_fp16(src[r + c * col_stride]), FP32 columns (as
+  // Eigen stores them) to rows of FP16 bits in one pass; null: encode_float_columns converts
+  // the columns and then transposes the bits.
+  void (*float_columns_to_fp16)(const float* src, std::size_t rows, std::size_t cols,
+                                std::size_t col_stride, std::uint16_t* dst) = nullptr;
 
   // The features this CPU lacks, space-separated (empty: the backend runs here).
   std::string missing() const {

@@ -67,8 +67,8 @@ inline activation_tensor encode_float(
 }
 
 // The same from column-major floats (element (r, c) at src[r + c * col_stride], as Eigen stores
-// them): each column converted where it lies, then the FP16 bits transposed to rows in tiles,
-// which moves half the bytes of transposing the floats first.
+// them), without a row-major copy of the floats: converted and transposed in registers where the
+// backend can, else each column converted where it lies and the FP16 bits transposed in tiles.
 inline activation_tensor encode_float_columns(
     const format& fmt, const float* src, std::size_t rows, std::size_t cols, std::size_t col_stride,
     const kernels::backend& backend = kernels::selected_backend()) {
@@ -79,7 +79,9 @@ inline activation_tensor encode_float_columns(
   using bits_by_row = Eigen::Matrix<std::uint16_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
   const auto R = Eigen::Index(rows), C = Eigen::Index(cols);
   bits_by_row bits(R, C);
-  {
+  if (backend.float_columns_to_fp16) {
+    backend.float_columns_to_fp16(src, rows, cols, col_stride, bits.data());
+  } else {
     bits_by_column converted(R, C);
     for (std::size_t c = 0; c < cols; ++c)
       backend.float_to_fp16(src + c * col_stride, converted.data() + c * rows, rows);

@@ -327,6 +327,58 @@ ANDA_TARGET_AVX512 inline void float_to_fp16(const float* src, std::uint16_t* ds
   }
 }
 
+// The 16 x 16 floats of r (a row each) transposed in place: four rounds of 16 shuffles.
+ANDA_TARGET_AVX512 inline void transpose_16x16(__m512 (&r)[16]) {
+  __m512 t[16];
+  for (int i = 0; i < 16; i += 2) {  // interleave pairs of rows by element
+    t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+    t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+  }
+  for (int i = 0; i < 16; i += 4) {  // then by pairs of elements
+    for (int j = 0; j < 2; ++j) {
+      r[i + j] = _mm512_shuffle_ps(t[i + j], t[i + j + 2], 0x44);
+      r[i + j + 2] = _mm512_shuffle_ps(t[i + j], t[i + j + 2], 0xEE);
+    }
+  }
+  for (int i = 0; i < 16; i += 8) {  // then by 128-bit lanes
+    for (int j = 0; j < 4; ++j) {
+      t[i + j] = _mm512_shuffle_f32x4(r[i + j], r[i + j + 4], 0x88);
+      t[i + j + 4] = _mm512_shuffle_f32x4(r[i + j], r[i + j + 4], 0xDD);
+    }
+  }
+  for (int j = 0; j < 8; ++j) {
+    r[j] = _mm512_shuffle_f32x4(t[j], t[j + 8], 0x88);
+    r[j + 8] = _mm512_shuffle_f32x4(t[j], t[j + 8], 0xDD);
+  }
+  for (int j = 0; j < 16; j += 4) std::swap(r[j + 1], r[j + 2]);  // the second round's order
+}
+
+// dst[r * cols + c] = the FP16 bits of src[r + c * col_stride] (FP32 columns to FP16 rows, as
+// float_to_fp16 converts): 16 x 16 blocks transposed in registers, the edges 16 values of a
+// column at a time.
+ANDA_TARGET_AVX512 inline void float_columns_to_fp16(const float* src, std::size_t rows,
+                                                     std::size_t cols, std::size_t col_stride,
+                                                     std::uint16_t* dst) {
+  constexpr int rne = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
+  const std::size_t full_rows = rows / 16 * 16, full_cols = cols / 16 * 16;
+  for (std::size_t r0 = 0; r0 < full_rows; r0 += 16)  // rows outer: whole lines of dst written
+    for (std::size_t c0 = 0; c0 < full_cols; c0 += 16) {
+      __m512 v[16];
+      for (int j = 0; j < 16; ++j) v[j] = _mm512_loadu_ps(src + r0 + (c0 + j) * col_stride);
+      transpose_16x16(v);
+      for (int i = 0; i < 16; ++i)
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + (r0 + i) * cols + c0),
+                            _mm512_cvtps_ph(v[i], rne));
+    }
+  alignas(32) std::uint16_t bits[16];
+  for (std::size_t c = 0; c < cols; ++c)
+    for (std::size_t r0 = c < full_cols ? full_rows : 0; r0 < rows; r0 += 16) {
+      float_to_fp16(src + r0 + c * col_stride, bits, std::min<std::size_t>(16, rows - r0));
+      for (std::size_t i = 0; i < std::min<std::size_t>(16, rows - r0); ++i)
+        dst[(r0 + i) * cols + c] = bits[i];
+    }
+}
+
 }  // namespace anda::kernels::avx512
 
 #if defined(__GNUC__) && !defined(__clang__)

@@ -16,10 +16,10 @@
 #include <bit>
 #include <cmath>
 #include <cstring>
-#include <utility>
 #include <vector>
 
 #include "anda/format/reference.hpp"
+#include "anda/kernels/avx512/encode.hpp"
 #include "anda/kernels/backend.hpp"
 #include "anda/storage/aligned_buffer.hpp"
 
@@ -281,32 +281,6 @@ ANDA_TARGET_VNNI void fast_tile(const int8_activations& A, const packed_weights&
   }
   for (int tt = 0; tt < TT; ++tt)
     for (int nb = 0; nb < NB; ++nb) _mm512_store_ps(rows + (tt * NB + nb) * 16, y[tt][nb]);
-}
-
-// The 16 x 16 floats of r (a row each) transposed in place: four rounds of 16 shuffles.
-ANDA_TARGET_VNNI inline void transpose_16x16(__m512 (&r)[16]) {
-  __m512 t[16];
-  for (int i = 0; i < 16; i += 2) {  // interleave pairs of rows by element
-    t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
-    t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
-  }
-  for (int i = 0; i < 16; i += 4) {  // then by pairs of elements
-    for (int j = 0; j < 2; ++j) {
-      r[i + j] = _mm512_shuffle_ps(t[i + j], t[i + j + 2], 0x44);
-      r[i + j + 2] = _mm512_shuffle_ps(t[i + j], t[i + j + 2], 0xEE);
-    }
-  }
-  for (int i = 0; i < 16; i += 8) {  // then by 128-bit lanes
-    for (int j = 0; j < 4; ++j) {
-      t[i + j] = _mm512_shuffle_f32x4(r[i + j], r[i + j + 4], 0x88);
-      t[i + j + 4] = _mm512_shuffle_f32x4(r[i + j], r[i + j + 4], 0xDD);
-    }
-  }
-  for (int j = 0; j < 8; ++j) {
-    r[j] = _mm512_shuffle_f32x4(t[j], t[j + 8], 0x88);
-    r[j + 8] = _mm512_shuffle_f32x4(t[j], t[j + 8], 0xDD);
-  }
-  for (int j = 0; j < 16; j += 4) std::swap(r[j + 1], r[j + 2]);  // the second round's order
 }
 
 // 16 tokens x 16 channels, a token per vector, written to a column-major Y (tokens contiguous,
