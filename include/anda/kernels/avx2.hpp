@@ -11,7 +11,8 @@
 namespace anda::kernels::avx2 {
 
 inline constexpr cpu_feature needs[] = {cpu_feature::avx2, cpu_feature::fma, cpu_feature::f16c};
-inline constexpr backend record{"avx2", needs, encode, float_to_fp16, prepare, gemm};
+inline constexpr backend record{
+    "avx2", needs, encode, float_to_fp16, prepare, gemm, float_columns_to_fp16};
 
 }  // namespace anda::kernels::avx2
 

@@ -13,8 +13,13 @@ namespace anda::kernels::avx_vnni {
 
 inline constexpr cpu_feature needs[] = {cpu_feature::avx2, cpu_feature::fma, cpu_feature::f16c,
                                         cpu_feature::avx_vnni};
-inline constexpr backend record{
-    "avx_vnni", needs, avx2::encode, avx2::float_to_fp16, avx2::prepare_vnni, avx2::gemm_vnni};
+inline constexpr backend record{"avx_vnni",
+                                needs,
+                                avx2::encode,
+                                avx2::float_to_fp16,
+                                avx2::prepare_vnni,
+                                avx2::gemm_vnni,
+                                avx2::float_columns_to_fp16};
 
 }  // namespace anda::kernels::avx_vnni
 

@@ -483,6 +483,52 @@ ANDA_TARGET_AVX2 inline void float_to_fp16(const float* src, std::uint16_t* dst,
   }
 }
 
+// The 8 x 8 floats of r (a row each) transposed in place: three rounds of 8 shuffles.
+ANDA_TARGET_AVX2 inline void transpose_8x8(__m256 (&r)[8]) {
+  __m256 t[8];
+  for (int i = 0; i < 8; i += 2) {  // interleave pairs of rows by element
+    t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+    t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+  }
+  for (int i = 0; i < 8; i += 4) {  // then by pairs: column 4 l + j of 4 rows in lane l of t[i + j]
+    r[i] = _mm256_shuffle_ps(t[i], t[i + 2], 0x44);
+    r[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], 0xEE);
+    r[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+    r[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
+  }
+  for (int j = 0; j < 4; ++j) {  // then by 128-bit lanes
+    t[j] = _mm256_permute2f128_ps(r[j], r[j + 4], 0x20);
+    t[j + 4] = _mm256_permute2f128_ps(r[j], r[j + 4], 0x31);
+  }
+  for (int j = 0; j < 8; ++j) r[j] = t[j];
+}
+
+// dst[r * cols + c] = the FP16 bits of src[r + c * col_stride] (FP32 columns to FP16 rows, as
+// float_to_fp16 converts): 8 x 8 blocks transposed in registers, the edges through
+// float_to_fp16 a column piece at a time.
+ANDA_TARGET_AVX2 inline void float_columns_to_fp16(const float* src, std::size_t rows,
+                                                   std::size_t cols, std::size_t col_stride,
+                                                   std::uint16_t* dst) {
+  constexpr int rne = _MM_FROUND_TO_NEAREST_INT;  // imm8 bit 2 clear: not MXCSR
+  const std::size_t full_rows = rows / 8 * 8, full_cols = cols / 8 * 8;
+  for (std::size_t r0 = 0; r0 < full_rows; r0 += 8)  // rows outer: whole lines of dst written
+    for (std::size_t c0 = 0; c0 < full_cols; c0 += 8) {
+      __m256 v[8];
+      for (int j = 0; j < 8; ++j) v[j] = _mm256_loadu_ps(src + r0 + (c0 + j) * col_stride);
+      transpose_8x8(v);
+      for (int i = 0; i < 8; ++i)
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + (r0 + i) * cols + c0),
+                         _mm256_cvtps_ph(v[i], rne));
+    }
+  std::uint16_t bits[8];
+  for (std::size_t c = 0; c < cols; ++c)
+    for (std::size_t r0 = c < full_cols ? full_rows : 0; r0 < rows; r0 += 8) {
+      const std::size_t n = std::min<std::size_t>(8, rows - r0);
+      float_to_fp16(src + r0 + c * col_stride, bits, n);
+      for (std::size_t i = 0; i < n; ++i) dst[(r0 + i) * cols + c] = bits[i];
+    }
+}
+
 }  // namespace anda::kernels::avx2
 
 #if defined(__GNUC__) && !defined(__clang__)
