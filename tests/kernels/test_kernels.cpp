@@ -54,7 +54,7 @@ TEST_CASE("every backend's encoder is bit-identical to the scalar reference", "[
   }
 }
 
-TEST_CASE("every backend's float -> FP16 matches fp16::from_float", "[kernels]") {
+TEST_CASE("every backend's float -> FP16 matches fp16::from_float, rows and columns", "[kernels]") {
   std::vector<float> x;
   for (std::uint32_t b = 0; b < 0x7C00; ++b) {  // every FP16 boundary and its neighbours
     const float lo = fp16::from_bits(std::uint16_t(b)).to_float();
@@ -88,6 +88,25 @@ TEST_CASE("every backend's float -> FP16 matches fp16::from_float", "[kernels]")
     for (std::size_t i = 0; i < x.size(); ++i) {
       INFO("float bits " << std::bit_cast<std::uint32_t>(x[i]));
       REQUIRE(got[i] == fp16::from_float(x[i]).bits());
+    }
+    if (!b->float_columns_to_fp16) continue;
+    // The same values as columns (column stride rows + 3) to FP16 rows: every value once with
+    // 37 rows, then the edges of 8 x 8 and 16 x 16 blocks.
+    for (const auto& [rows, cols] : {std::pair<std::size_t, std::size_t>{37, x.size() / 40},
+                                     {16, 16},
+                                     {8, 24},
+                                     {17, 33},
+                                     {7, 9},
+                                     {1, 1},
+                                     {33, 1}}) {
+      INFO(rows << " x " << cols);
+      const std::size_t stride = rows + 3;
+      std::vector<std::uint16_t> rows_out(rows * cols + 1, 0xABCD);
+      b->float_columns_to_fp16(x.data(), rows, cols, stride, rows_out.data());
+      for (std::size_t r = 0; r < rows; ++r)
+        for (std::size_t c = 0; c < cols; ++c)
+          REQUIRE(rows_out[r * cols + c] == fp16::from_float(x[r + c * stride]).bits());
+      REQUIRE(rows_out[rows * cols] == 0xABCD);
     }
   }
 }
