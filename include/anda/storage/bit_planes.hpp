@@ -31,8 +31,11 @@ class group_view {
   // Word w (64 elements) of plane p; G < 64 fills the low G bits.
   std::uint64_t word(int p, int w = 0) const {
     std::uint64_t x = 0;
-    const std::size_t n = plane_bytes() < 8 ? plane_bytes() : 8;
-    std::memcpy(&x, planes_ + p * plane_bytes() + 8 * w, n);  // little-endian layout
+    const std::uint8_t* at = planes_ + p * plane_bytes() + 8 * w;  // little-endian layout
+    if (plane_bytes() >= 8)
+      std::memcpy(&x, at, 8);  // a constant size: one load, not a call
+    else
+      std::memcpy(&x, at, plane_bytes());
     return x;
   }
 
