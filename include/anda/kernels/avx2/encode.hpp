@@ -116,20 +116,28 @@ ANDA_TARGET_AVX2_INLINE inline void magnitude_bytes(const std::uint16_t* p, cons
   const __m256i m0 = _mm256_packus_epi32(aligned8(0), aligned8(1));
   const __m256i m1 = _mm256_packus_epi32(aligned8(2), aligned8(3));
   const __m256i unscramble = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+  // Truncation never reaches 2^M (a < 2^M), so only the rounding modes saturate.
+  constexpr bool saturate = R != rounding::truncate;
   if (M <= 8) {
     // vpackuswb saturates 256 (= 2^8, M = 8 rounded up) to 255; the min saturates at 2^M - 1.
-    low = _mm256_min_epu8(_mm256_packus_epi16(m0, m1),
-                          _mm256_set1_epi8(static_cast<char>((1u << M) - 1u)));
+    low = _mm256_packus_epi16(m0, m1);
+    if (saturate) low = _mm256_min_epu8(low, _mm256_set1_epi8(static_cast<char>((1u << M) - 1u)));
     low = _mm256_permutevar8x32_epi32(low, unscramble);
     high = _mm256_setzero_si256();
   } else {
-    const __m256i max = _mm256_set1_epi16(static_cast<short>((1u << M) - 1u));
-    const __m256i s0 = _mm256_min_epu16(m0, max), s1 = _mm256_min_epu16(m1, max);
-    const __m256i byte_mask = _mm256_set1_epi16(0xFF);
-    low = _mm256_packus_epi16(_mm256_and_si256(s0, byte_mask), _mm256_and_si256(s1, byte_mask));
-    high = _mm256_packus_epi16(_mm256_srli_epi16(s0, 8), _mm256_srli_epi16(s1, 8));
-    low = _mm256_permutevar8x32_epi32(low, unscramble);
-    high = _mm256_permutevar8x32_epi32(high, unscramble);
+    __m256i s0 = m0, s1 = m1;
+    if (saturate) {
+      const __m256i max = _mm256_set1_epi16(static_cast<short>((1u << M) - 1u));
+      s0 = _mm256_min_epu16(m0, max);
+      s1 = _mm256_min_epu16(m1, max);
+    }
+    // Each 128-bit lane's low bytes to its first 8 bytes, high bytes to its last 8; unpacking
+    // the 64-bit halves then gives vpackuswb's order in 4 shuffles instead of 6 ALU ops.
+    const __m256i split = _mm256_broadcastsi128_si256(
+        _mm_setr_epi8(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15));
+    const __m256i t0 = _mm256_shuffle_epi8(s0, split), t1 = _mm256_shuffle_epi8(s1, split);
+    low = _mm256_permutevar8x32_epi32(_mm256_unpacklo_epi64(t0, t1), unscramble);
+    high = _mm256_permutevar8x32_epi32(_mm256_unpackhi_epi64(t0, t1), unscramble);
   }
 }
 
@@ -234,6 +242,14 @@ ANDA_TARGET_AVX2 inline std::size_t encode_wide(const encode_job& job) {
         const std::uint16_t* values = padded(row, job.cols, (g0 + k) * G, G, pad);
         const std::size_t index = r * groups + g0 + k;
         std::uint8_t* const out = planes + index * group_bytes;
+        // The output record one block ahead as well: a store to a line missing from L1 holds
+        // its store-buffer entry until the line arrives, and 1 + M stores per group fill the
+        // buffer (measured: M = 11 about 1.25x faster from DRAM). A read prefetch suffices: a
+        // line no other core holds arrives exclusive, ready for the stores (prefetchw needs a
+        // CPUID bit that Haswell lacks).
+        for (std::size_t line = 0; line < group_bytes; line += 64)
+          _mm_prefetch(reinterpret_cast<const char*>(out + block * group_bytes + line),
+                       _MM_HINT_T0);
         if (scales[k] == 0.0f) {
           encode_group_reference(values, G, M, R, out);  // E = 31 is already stored
           continue;
