@@ -290,22 +290,34 @@ ANDA_TARGET_VNNI inline void store_by_channel(__m512 (&y)[16], float* out, std::
   for (int n = 0; n < 16; ++n) _mm512_storeu_ps(out + n * col_stride, y[n]);
 }
 
+// Cache lines brought into L2 a few at a time, between pieces of other work.
+struct line_prefetch {
+  const char *at = nullptr, *end = nullptr;
+  std::size_t lines() const { return std::size_t(end - at) / 64; }
+  ANDA_TARGET_VNNI void step(std::size_t n) {
+    for (; n > 0 && at < end; --n, at += 64) _mm_prefetch(at, _MM_HINT_T1);
+  }
+};
+
 // Every token of the job against NB blocks from block nb: tiles of 6 tokens, then 3, then 1,
 // written as rows into a panel of up to 48 tokens that then goes out to Y, column-major Y in
 // 16 x 16 transposes (a scalar store per output took a fifth of the kernel's time at K = 384).
 template <int NB>
 ANDA_TARGET_VNNI void fast_rows(const vnni_context& ctx, const gemm_job& job, std::size_t nb,
-                                const byte_codes& w) {
+                                const byte_codes& w, line_prefetch& ahead) {
   constexpr std::size_t block = packed_weights::block_n, width = NB * block, chunk = 48;
   const std::size_t T = ctx.A->rows, channels = std::min(width, job.n_end - nb * block);
+  const std::size_t per_tile = (ahead.lines() + T / 6) / (T / 6 + 1);  // spread over the tiles
   const std::size_t rs = job.row_stride, cs = job.col_stride;
   alignas(64) float panel[chunk * width];
   for (std::size_t t0 = 0; t0 < T; t0 += chunk) {
     const std::size_t tokens = std::min(chunk, T - t0);
     std::size_t t = 0;
     auto tiles = [&]<int TT>() {
-      for (; t + TT <= tokens; t += TT)
+      for (; t + TT <= tokens; t += TT) {
         fast_tile<TT, NB>(*ctx.A, *ctx.W, ctx.G, t0 + t, nb, w, panel + t * width);
+        ahead.step(per_tile);
+      }
     };
     tiles.template operator()<6>();
     tiles.template operator()<3>();
@@ -352,10 +364,18 @@ ANDA_TARGET_VNNI inline void fast_prefill_rows(const vnni_context& ctx, const ge
       }
       w = {panel.data(), 64, NB * 64};
     }
+    // The next blocks' codes, fetched into L2 a few lines per tile while these tiles run: each
+    // weight is read once per call (from memory, for models whose weights outgrow L2), and the
+    // spreading loop above would otherwise wait for every line.
+    line_prefetch ahead;
+    if (INT4 && nb + NB < nb_end) {
+      ahead.at = reinterpret_cast<const char*>(W.codes() + (nb + NB) * W.block_bytes());
+      ahead.end = ahead.at + std::min(NB, nb_end - nb - NB) * W.block_bytes();
+    }
     if (width == NB)
-      fast_rows<NB>(ctx, job, nb, w);
+      fast_rows<NB>(ctx, job, nb, w, ahead);
     else
-      fast_rows<1>(ctx, job, nb, w);
+      fast_rows<1>(ctx, job, nb, w, ahead);
   }
 }
 
