@@ -520,8 +520,8 @@ ANDA_TARGET_AVX2 inline void transpose_8x8(__m256 (&r)[8]) {
 }
 
 // dst[r * cols + c] = the FP16 bits of src[r + c * col_stride] (FP32 columns to FP16 rows, as
-// float_to_fp16 converts): 8 x 8 blocks transposed in registers, the edges through
-// float_to_fp16 a column piece at a time.
+// float_to_fp16 converts): 8 x 8 blocks transposed in registers, the edges 8 values
+// of a column at a time.
 ANDA_TARGET_AVX2 inline void float_columns_to_fp16(const float* src, std::size_t rows,
                                                    std::size_t cols, std::size_t col_stride,
                                                    std::uint16_t* dst) {
@@ -536,11 +536,13 @@ ANDA_TARGET_AVX2 inline void float_columns_to_fp16(const float* src, std::size_t
         _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + (r0 + i) * cols + c0),
                          _mm256_cvtps_ph(v[i], rne));
     }
-  std::uint16_t bits[8];
+  alignas(16) std::uint16_t bits[8];
   for (std::size_t c = 0; c < cols; ++c)
     for (std::size_t r0 = c < full_cols ? full_rows : 0; r0 < rows; r0 += 8) {
       const std::size_t n = std::min<std::size_t>(8, rows - r0);
-      float_to_fp16(src + r0 + c * col_stride, bits, n);
+      alignas(32) float in[8] = {};  // a zero-padded piece of the column
+      std::copy(src + r0 + c * col_stride, src + r0 + c * col_stride + n, in);
+      _mm_store_si128(reinterpret_cast<__m128i*>(bits), _mm256_cvtps_ph(_mm256_load_ps(in), rne));
       for (std::size_t i = 0; i < n; ++i) dst[(r0 + i) * cols + c] = bits[i];
     }
 }

@@ -27,6 +27,7 @@
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #endif
 
 // Inline functions with external linkage: every translation unit sees the same definitions
@@ -373,9 +374,11 @@ ANDA_TARGET_AVX512 inline void float_columns_to_fp16(const float* src, std::size
   alignas(32) std::uint16_t bits[16];
   for (std::size_t c = 0; c < cols; ++c)
     for (std::size_t r0 = c < full_cols ? full_rows : 0; r0 < rows; r0 += 16) {
-      float_to_fp16(src + r0 + c * col_stride, bits, std::min<std::size_t>(16, rows - r0));
-      for (std::size_t i = 0; i < std::min<std::size_t>(16, rows - r0); ++i)
-        dst[(r0 + i) * cols + c] = bits[i];
+      const std::size_t n = std::min<std::size_t>(16, rows - r0);
+      const __m512 v =
+          _mm512_maskz_loadu_ps(static_cast<__mmask16>((1u << n) - 1), src + r0 + c * col_stride);
+      _mm256_store_si256(reinterpret_cast<__m256i*>(bits), _mm512_cvtps_ph(v, rne));
+      for (std::size_t i = 0; i < n; ++i) dst[(r0 + i) * cols + c] = bits[i];
     }
 }
 
