@@ -395,8 +395,8 @@ __attribute__((target("avx2,avxvnni"))) void bm_vnni_ymm(benchmark::State& state
   peak_counter(state, double(steps * 12 * 64));
 }
 
-// AMX INT8: tdpbsud into four 16 x 16 int32 tiles from one A and one B tile (16 x 64 bytes), no
-// loads in the loop; one instruction is 16 x 16 x 64 multiply-adds.
+// AMX INT8: tdpbssd (the kernel's instruction) into four 16 x 16 int32 tiles from one A and one
+// B tile (16 x 64 bytes), no loads in the loop; one instruction is 16 x 16 x 64 multiply-adds.
 void bm_amx_tile(benchmark::State& state) {
   namespace amx = anda::kernels::amx;
   amx::tile_config config;
@@ -409,10 +409,10 @@ void bm_amx_tile(benchmark::State& state) {
   amx::tile_zero<5>();
   for (auto _ : state) {
     for (long i = 0; i < steps / 16; ++i) {
-      amx::tile_dpbsud<0, 4, 5>();
-      amx::tile_dpbsud<1, 4, 5>();
-      amx::tile_dpbsud<2, 4, 5>();
-      amx::tile_dpbsud<3, 4, 5>();
+      amx::tile_dpbssd<0, 4, 5>();
+      amx::tile_dpbssd<1, 4, 5>();
+      amx::tile_dpbssd<2, 4, 5>();
+      amx::tile_dpbssd<3, 4, 5>();
     }
   }
   asm volatile("tilerelease" ::: "memory");
@@ -525,7 +525,7 @@ void register_peaks() {
       {"peak/int8_dot/avx512_vpdpbusd",
        {cpu_feature::avx512f, cpu_feature::avx512bw, cpu_feature::avx512vnni},
        bm_vnni_zmm<true>},
-      {"peak/int8_dot/amx_tdpbsud", {cpu_feature::amx_int8}, bm_amx_tile},
+      {"peak/int8_dot/amx_tdpbssd", {cpu_feature::amx_int8}, bm_amx_tile},
       {"peak/int16_dot/avx512_vpdpwssd",
        {cpu_feature::avx512f, cpu_feature::avx512bw, cpu_feature::avx512vnni},
        bm_vnni_zmm<false>},

@@ -1,5 +1,5 @@
 // The AMX backend (Intel Sapphire Rapids and later Xeons): the avx512 backend with the prefill
-// GeMM on the tile registers (tdpbsud: 16 tokens x 16 channels x 64 k per instruction).
+// GeMM on the tile registers (tdpbssd: 16 tokens x 16 channels x 64 k per instruction).
 #pragma once
 
 #include "anda/kernels/cpu.hpp"

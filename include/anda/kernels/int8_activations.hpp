@@ -29,7 +29,10 @@ struct int8_activations {
   // Bytes from one row to the next: a cache line more than padded_cols, so that the rows of a
   // tile of tokens do not all fall into one L1 set (as a stride of 4 KiB would).
   std::size_t row_stride = 0;
-  aligned_buffer values;           // [chunk][row][row_stride] int8, tail groups zero-padded
+  // Rows past the last one that a kernel may read (an AMX tile loads 16 rows at once): zero, and
+  // their results are never used.
+  static constexpr std::size_t slack_rows = 15;
+  aligned_buffer values;  // [chunk][row][row_stride] int8 + slack_rows, tail groups zero-padded
   std::vector<std::int32_t> sums;  // [(t * groups + g) * chunks + c]: sum of a_c over the group
   std::vector<float> scale;  // [t * groups + g]: 2^k of docs/gemm.md, or NaN (non-finite group)
 
@@ -50,7 +53,7 @@ struct int8_activations {
     a.groups = X.groups_per_row();
     a.padded_cols = a.groups * std::size_t(X.fmt().group());
     a.row_stride = a.padded_cols + 64;
-    a.values = aligned_buffer(std::size_t(a.chunks) * a.rows * a.row_stride);
+    a.values = aligned_buffer((std::size_t(a.chunks) * a.rows + slack_rows) * a.row_stride);
     a.sums.resize(a.rows * a.groups * std::size_t(a.chunks));
     a.scale.resize(a.rows * a.groups);
     for (std::size_t t = 0; t < a.rows; ++t) {
