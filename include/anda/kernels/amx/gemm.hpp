@@ -79,9 +79,8 @@ struct context {
   std::size_t G;     // activation group
   std::size_t step;  // k per tdpbssd: min(G, 64)
   accumulate mode;
-  std::int32_t* c;  // [group % 2][chunk][16][16]: the stored C tiles of two groups
-  const std::uint8_t* next = nullptr;  // the next block's codes still to prefetch, up to next_end
-  const std::uint8_t* next_end = nullptr;
+  std::int32_t* c;                   // [group % 2][chunk][16][16]: the stored C tiles of two groups
+  avx512::line_prefetch ahead = {};  // the next block's codes
   std::size_t overflows = 0;
 };
 
@@ -100,10 +99,13 @@ ANDA_TARGET_AMX inline void b_rows(const packed_weights& W, std::size_t nb, std:
   const bool asym = W.type() == weight_type::int4_asym;
   const __m512i low_nibbles = _mm512_set1_epi8(0x0F);
   __m512i offset = _mm512_set1_epi8(char(W.code_offset()));
-  const std::size_t k8_per_group = W.scale_group() % 8 ? K / 8 : W.scale_group() / 8;
+  std::size_t group_end = 0;  // where the zero points in offset stop applying (in k)
   for (std::size_t k8 = 0; k8 < K / 8; ++k8) {
-    if (asym && k8 % k8_per_group == 0) {  // each channel's zero point in its 4 bytes
-      const std::size_t sg = std::min(k8 / k8_per_group, W.scale_groups() - 1);
+    // Scale groups are whole multiples of 8 k, or one group for all of K: the padding past K
+    // belongs to the last group.
+    if (asym && 8 * k8 == group_end) {  // each channel's zero point in its 4 bytes
+      const std::size_t sg = std::min(8 * k8 / W.scale_group(), W.scale_groups() - 1);
+      group_end += W.scale_group();
       const __m128i z = _mm_load_si128(reinterpret_cast<const __m128i*>(
           W.offsets() + (nb * W.scale_groups() + sg) * packed_weights::block_n));
       offset = _mm512_mullo_epi32(_mm512_cvtepu8_epi32(z), _mm512_set1_epi32(0x01010101));
@@ -155,9 +157,7 @@ ANDA_TARGET_AMX inline void tile(context& ctx, std::size_t t0, std::size_t rows,
       else
         products<1, chunks>(ctx, t0, g + 1, b);
     }
-    // The next block's codes on their way to L2, a few lines per group: b_rows reads them next.
-    for (int i = 0; i < 2 && ctx.next < ctx.next_end; ++i, ctx.next += 64)
-      _mm_prefetch(reinterpret_cast<const char*>(ctx.next), _MM_HINT_T1);
+    ctx.ahead.step(2);  // a few lines per group: b_rows reads them next
     const std::int32_t* c_rows = ctx.c + g % 2 * chunks * tile_rows * tile_rows;
     const std::size_t sg = g * G / W.scale_group();
     const __m512 scale = _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(
@@ -212,8 +212,8 @@ ANDA_TARGET_AMX inline void gemm(const gemm_job& job) {
     const std::size_t c1 = std::min(T, c0 + token_chunk);
     for (std::size_t nb = job.n_begin / block; nb < nb_end; ++nb) {
       b_rows(W, nb, K, b);
-      ctx.next = W.codes() + (nb + 1) * W.block_bytes();
-      ctx.next_end = nb + 1 < nb_end ? ctx.next + W.block_bytes() : ctx.next;
+      ctx.ahead.at = reinterpret_cast<const char*>(W.codes() + (nb + 1) * W.block_bytes());
+      ctx.ahead.end = ctx.ahead.at + (nb + 1 < nb_end ? W.block_bytes() : 0);
       const std::size_t channels = std::min(block, job.n_end - nb * block);
       for (std::size_t t0 = c0; t0 < c1; t0 += tile_rows) {
         const std::size_t rows = std::min(tile_rows, T - t0);

@@ -479,6 +479,15 @@ ANDA_TARGET_AVX2 inline std::size_t encode(const encode_job& job) {
 
 // vcvtps2ph with the rounding in the immediate (RNE) is fp16::from_float bit for bit, NaN
 // payloads included (both keep the top 10 payload bits and set the quiet bit).
+// The first n <= 8 values of src into out, through a zero-padded copy.
+ANDA_TARGET_AVX2 inline void float_piece_to_fp16(const float* src, std::size_t n,
+                                                 std::uint16_t (&out)[8]) {
+  alignas(32) float in[8] = {};
+  std::copy(src, src + n, in);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out),
+                   _mm256_cvtps_ph(_mm256_load_ps(in), _MM_FROUND_TO_NEAREST_INT));
+}
+
 ANDA_TARGET_AVX2 inline void float_to_fp16(const float* src, std::uint16_t* dst, std::size_t n) {
   constexpr int rne = _MM_FROUND_TO_NEAREST_INT;  // imm8 bit 2 clear: not MXCSR
   std::size_t i = 0;
@@ -490,11 +499,9 @@ ANDA_TARGET_AVX2 inline void float_to_fp16(const float* src, std::uint16_t* dst,
   for (; i + 8 <= n; i += 8)
     _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + i),
                      _mm256_cvtps_ph(_mm256_loadu_ps(src + i), rne));
-  if (i < n) {  // the last 1..7 values through a zero-padded copy
-    alignas(32) float in[8] = {};
-    alignas(16) std::uint16_t out[8];
-    std::copy(src + i, src + n, in);
-    _mm_store_si128(reinterpret_cast<__m128i*>(out), _mm256_cvtps_ph(_mm256_load_ps(in), rne));
+  if (i < n) {  // the last 1..7 values
+    std::uint16_t out[8];
+    float_piece_to_fp16(src + i, n - i, out);
     std::copy(out, out + (n - i), dst + i);
   }
 }
@@ -536,13 +543,11 @@ ANDA_TARGET_AVX2 inline void float_columns_to_fp16(const float* src, std::size_t
         _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + (r0 + i) * cols + c0),
                          _mm256_cvtps_ph(v[i], rne));
     }
-  alignas(16) std::uint16_t bits[8];
+  std::uint16_t bits[8];
   for (std::size_t c = 0; c < cols; ++c)
     for (std::size_t r0 = c < full_cols ? full_rows : 0; r0 < rows; r0 += 8) {
       const std::size_t n = std::min<std::size_t>(8, rows - r0);
-      alignas(32) float in[8] = {};  // a zero-padded piece of the column
-      std::copy(src + r0 + c * col_stride, src + r0 + c * col_stride + n, in);
-      _mm_store_si128(reinterpret_cast<__m128i*>(bits), _mm256_cvtps_ph(_mm256_load_ps(in), rne));
+      float_piece_to_fp16(src + r0 + c * col_stride, n, bits);
       for (std::size_t i = 0; i < n; ++i) dst[(r0 + i) * cols + c] = bits[i];
     }
 }
